@@ -1,0 +1,70 @@
+"""What checks may read besides observations: an in-memory snapshot of the fleet, settings,
+the clock, and facts other probes published."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+
+from inventory.models import Bot, Credential, Identity
+
+
+@dataclass
+class Fleet:
+    bots: dict[int, Bot]
+    credentials: list[Credential]
+    identities: list[Identity]
+    bot_ids_by_repository: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> Fleet:
+        bots = {b.pk: b for b in Bot.objects.select_related("team").prefetch_related("repositories")}
+        repos: dict[int, list[int]] = defaultdict(list)
+        for bot in bots.values():
+            for repo in bot.repositories.all():
+                repos[repo.pk].append(bot.pk)
+        return cls(
+            bots=bots,
+            credentials=list(Credential.objects.all()),
+            identities=list(Identity.objects.all()),
+            bot_ids_by_repository=dict(repos),
+        )
+
+    def __post_init__(self):
+        self._bots_by_name = {b.name: b for b in self.bots.values()}
+        self._identity_owner = {(i.kind, i.ref): i.bot_id for i in self.identities}
+
+    def bot_by_name(self, name: str) -> Bot | None:
+        return self._bots_by_name.get(name)
+
+    def identity_owner(self, kind: str, ref: str) -> int | None:
+        return self._identity_owner.get((kind, ref))
+
+    def credentials_in(self, store: str) -> list[Credential]:
+        return [c for c in self.credentials if c.store == store]
+
+
+@dataclass
+class ProbeContext:
+    fleet: Fleet
+    now: datetime
+    probe_run: object = None  # scanners.models.ProbeRun, when run by the pipeline
+
+    @classmethod
+    def build(cls, probe_run=None) -> ProbeContext:
+        return cls(fleet=Fleet.load(), now=timezone.now(), probe_run=probe_run)
+
+    def latest_facts(self, kind: str) -> dict:
+        """Facts from the most recent ok/partial probe run of `kind` (any audit run)."""
+        from .models import ProbeRun
+
+        run = (
+            ProbeRun.objects.filter(kind=kind, status__in=[ProbeRun.Status.OK, ProbeRun.Status.PARTIAL])
+            .exclude(facts={})
+            .order_by("-finished")
+            .first()
+        )
+        return run.facts if run else {}

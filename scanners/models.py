@@ -1,0 +1,164 @@
+"""What we found: audit runs, probe runs, findings and scores."""
+
+from django.conf import settings
+from django.db import models
+
+from inventory.models import Bot, Connector, Team
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+SEVERITY_ORDER = [s.value for s in Severity]  # most severe first
+
+
+class Category(models.TextChoices):
+    OVER_BROAD_ACCESS = "over_broad_access"
+    STALE_CREDENTIAL = "stale_credential"
+    LEAK = "leak"
+    HYGIENE = "hygiene"
+    INVENTORY_GAP = "inventory_gap"
+
+
+class AuditRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        OK = "ok"
+        PARTIAL = "partial"
+        FAILED = "failed"
+
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    trigger = models.CharField(max_length=50, default="manual")
+
+    class Meta:
+        ordering = ["-started"]
+
+    def __str__(self):
+        return f"audit #{self.pk} ({self.status})"
+
+
+class ProbeRun(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        OK = "ok"
+        PARTIAL = "partial"
+        FAILED = "failed"
+
+    audit_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="probe_runs")
+    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="probe_runs")
+    kind = models.CharField(max_length=20)
+    scope = models.CharField(max_length=150, help_text="Findings this probe owns, for reconcile.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    api_calls = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    # Non-secret facts a probe publishes for other checks (e.g. fingerprints of active key ids).
+    facts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["audit_run_id", "id"]
+
+    def __str__(self):
+        return f"{self.scope} in audit #{self.audit_run_id} ({self.status})"
+
+    @property
+    def duration(self):
+        if self.started and self.finished:
+            return self.finished - self.started
+        return None
+
+
+class Finding(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        FALSE_POSITIVE = "false_positive"
+        RESOLVED = "resolved"
+
+    check_id = models.CharField(max_length=100, db_index=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
+    category = models.CharField(max_length=30, choices=Category.choices, db_index=True)
+    owasp_nhi = models.CharField(max_length=10, blank=True)
+    title = models.CharField(max_length=300)
+    bot = models.ForeignKey(Bot, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
+    subject = models.CharField(max_length=1000)
+    evidence = models.JSONField(default=dict, blank=True)
+    remediation = models.TextField(blank=True)
+    scope = models.CharField(max_length=150, db_index=True)
+    fingerprint = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_reason = models.TextField(blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    last_probe_run = models.ForeignKey(ProbeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        indexes = [
+            models.Index(fields=["bot", "status"], name="finding_bot_status"),
+            models.Index(fields=["scope", "status"], name="finding_scope_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.check_id} {self.subject}"
+
+
+class BotScore(models.Model):
+    bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="scores")
+    audit_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="scores")
+    score = models.PositiveSmallIntegerField()
+    breakdown = models.JSONField(default=dict)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-audit_run_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["bot", "audit_run"], name="botscore_unique_per_run"),
+        ]
+
+    def __str__(self):
+        return f"{self.bot} {self.score} (audit #{self.audit_run_id})"
+
+
+class Digest(models.Model):
+    """One weekly email per recipient group and ISO week: the exactly-once record."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    group = models.CharField(max_length=150, help_text="'team:<slug>' or 'security'.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="digests")
+    week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W48.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-week", "group"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "week"], name="digest_once_per_group_week"),
+        ]
+
+    def __str__(self):
+        return f"{self.group} {self.week} ({self.status})"

@@ -1,0 +1,3 @@
+"""Imports every probe kind so it registers itself. Add a kind here."""
+
+from .fleet import probe as _fleet  # noqa: F401

@@ -1,0 +1,157 @@
+"""Writes to the findings store: upsert by fingerprint, reconcile after a successful probe,
+and triage by people."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Finding, ProbeRun
+from ..registry import Check, Hit
+
+OPEN = Finding.Status.OPEN
+ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
+
+
+def finding_fingerprint(*, check_id: str, subject: str) -> str:
+    """Stable identity of a finding: check id + subject, never a commit id or a timestamp."""
+    return hashlib.sha256(f"{check_id}\x1f{subject}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Draft:
+    check: Check
+    hit: Hit
+
+    @property
+    def fingerprint(self) -> str:
+        return finding_fingerprint(check_id=self.check.id, subject=self.hit.subject)
+
+    def values(self) -> dict:
+        return {
+            "check_id": self.check.id,
+            "severity": self.hit.severity or self.check.severity,
+            "category": self.check.category,
+            "owasp_nhi": self.check.owasp,
+            "title": self.hit.title or self.check.title,
+            "bot_id": self.hit.bot_id,
+            "subject": self.hit.subject[:1000],
+            "evidence": self.hit.evidence,
+            "remediation": self.check.remediation,
+        }
+
+
+def _apply_seen(finding: Finding, draft: Draft, *, probe_run: ProbeRun | None, now) -> None:
+    for name, value in draft.values().items():
+        setattr(finding, name, value)
+    finding.last_seen = now
+    finding.last_probe_run = probe_run
+    if finding.status == Finding.Status.RESOLVED:  # seen again: reopen
+        finding.status = OPEN
+        finding.resolved_at = None
+        finding.status_changed_by = None
+        finding.status_changed_at = now
+        finding.status_reason = "seen again"
+
+
+_UPDATE_FIELDS = [
+    "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
+    "last_seen", "last_probe_run", "status", "resolved_at", "status_changed_by", "status_changed_at",
+    "status_reason",
+]
+
+
+def findings_upsert(*, drafts: Iterable[Draft], scope: str, probe_run: ProbeRun | None = None) -> dict:
+    """Create or refresh findings by fingerprint. Returns counts {created, updated, reopened}."""
+    now = timezone.now()
+    by_fp: dict[str, Draft] = {}
+    for draft in drafts:
+        by_fp[draft.fingerprint] = draft  # a check reporting the same subject twice counts once
+    counts = {"created": 0, "updated": 0, "reopened": 0}
+    fps = list(by_fp)
+    with transaction.atomic():
+        for start in range(0, len(fps), 2000):
+            chunk = fps[start:start + 2000]
+            existing = {f.fingerprint: f for f in Finding.objects.select_for_update().filter(fingerprint__in=chunk)}
+            to_update, to_create = [], []
+            for fp in chunk:
+                draft = by_fp[fp]
+                finding = existing.get(fp)
+                if finding is None:
+                    finding = Finding(fingerprint=fp, scope=scope, first_seen=now, status=OPEN)
+                    _apply_seen(finding, draft, probe_run=probe_run, now=now)
+                    to_create.append(finding)
+                else:
+                    if finding.status == Finding.Status.RESOLVED:
+                        counts["reopened"] += 1
+                    _apply_seen(finding, draft, probe_run=probe_run, now=now)
+                    to_update.append(finding)
+            Finding.objects.bulk_create(to_create)
+            Finding.objects.bulk_update(to_update, _UPDATE_FIELDS)
+            counts["created"] += len(to_create)
+            counts["updated"] += len(to_update)
+    return counts
+
+
+def finding_upsert(*, check: Check, hit: Hit, scope: str, probe_run: ProbeRun | None = None) -> Finding:
+    """Upsert one finding; idempotent by fingerprint."""
+    draft = Draft(check=check, hit=hit)
+    findings_upsert(drafts=[draft], scope=scope, probe_run=probe_run)
+    return Finding.objects.get(fingerprint=draft.fingerprint)
+
+
+def findings_reconcile(*, probe_run: ProbeRun) -> int:
+    """Resolve active findings in the probe's scope that it did not see again.
+
+    Only after an `ok` probe: a failed or partial probe resolves nothing. False positives stay.
+    """
+    if probe_run.status != ProbeRun.Status.OK:
+        return 0
+    now = timezone.now()
+    return (
+        Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES)
+        .exclude(last_probe_run=probe_run)
+        .update(
+            status=Finding.Status.RESOLVED,
+            resolved_at=now,
+            status_changed_by=None,
+            status_changed_at=now,
+            status_reason=f"not seen again in audit #{probe_run.audit_run_id}",
+        )
+    )
+
+
+TRIAGE_STATUSES = {
+    "acknowledge": Finding.Status.ACKNOWLEDGED,
+    "false_positive": Finding.Status.FALSE_POSITIVE,
+    "reopen": Finding.Status.OPEN,
+}
+
+
+def findings_triage(*, finding_ids: Iterable[int], action: str, user, reason: str) -> int:
+    """Set the status of findings by hand, with a required reason; recorded in the audit log."""
+    from inventory.models import AuditLogEntry
+
+    if action not in TRIAGE_STATUSES:
+        raise ValueError(f"unknown triage action {action!r}")
+    if not reason or not reason.strip():
+        raise ValueError("a reason is required to triage a finding")
+    ids = list(finding_ids)
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Finding.objects.filter(pk__in=ids).update(
+            status=TRIAGE_STATUSES[action],
+            status_changed_by=user,
+            status_changed_at=now,
+            status_reason=reason.strip(),
+            resolved_at=None,
+        )
+        AuditLogEntry.objects.create(
+            user=user, action=f"finding.{action}", target=",".join(map(str, ids))[:500],
+            detail={"finding_ids": ids, "reason": reason.strip()},
+        )
+    return updated

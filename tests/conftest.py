@@ -1,0 +1,28 @@
+import pytest
+
+from inventory.models import Bot, Credential, Team
+
+
+@pytest.fixture
+def team(db):
+    return Team.objects.create(name="payments", slug="payments", email="payments@example.com")
+
+
+@pytest.fixture
+def make_bot(team):
+    def make(name, *, environment="production", owner="alice@example.com", bot_team=None, **kw):
+        return Bot.objects.create(
+            name=name, slug=name, team=bot_team or team, environment=environment, owner_email=owner, **kw
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_credential():
+    def make(bot, name, *, store=Credential.Store.AWS_SECRETSMANAGER, ref="", rotation_days=90, **kw):
+        return Credential.objects.create(
+            bot=bot, name=name, store=store, ref=ref or f"ref/{bot.name}/{name}", rotation_days=rotation_days, **kw
+        )
+
+    return make
