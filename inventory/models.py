@@ -57,7 +57,7 @@ class Identity(models.Model):
         AWS_IAM_USER = "aws_iam_user"
         AWS_IAM_ROLE = "aws_iam_role"
         VAULT_APPROLE = "vault_approle"
-        VAULT_TOKEN_ROLE = "vault_token_role"
+        VAULT_TOKEN_ROLE = "vault_token_role"  # noqa: S105 - a kind, not a token
         VAULT_ENTITY = "vault_entity"
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="identities")

@@ -53,7 +53,9 @@ class ProbeRun(models.Model):
         FAILED = "failed"
 
     audit_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="probe_runs")
-    connector = models.ForeignKey(Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="probe_runs")
+    connector = models.ForeignKey(
+        Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="probe_runs"
+    )
     kind = models.CharField(max_length=20)
     scope = models.CharField(max_length=150, help_text="Findings this probe owns, for reconcile.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

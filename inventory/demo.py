@@ -1,0 +1,4 @@
+"""Demo seeders: each probe kind may add one that prepares its demo service for examples/fleet.yaml
+and returns a line saying what it did (or plainly why it skipped)."""
+
+DEMO_SEEDERS = []

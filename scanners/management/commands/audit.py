@@ -1,0 +1,86 @@
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from inventory.models import Bot
+from scanners.models import AuditRun, ProbeRun
+from scanners.registry import ProbeError
+from scanners.selectors import audit_run_summary, severity_counts
+from scanners.services.audit import audit_run_in_process
+
+
+class Command(BaseCommand):
+    help = "Run an audit of the fleet: every enabled connector plus the inventory checks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--connector", action="append", dest="connectors", metavar="NAME",
+                            help="Only this connector (repeatable). The inventory probe always runs.")
+        parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+        parser.add_argument("--wait", action="store_true",
+                            help="With REDIS_URL set: run through the Celery workers and wait for the result "
+                                 "(otherwise the audit runs in this process).")
+        parser.add_argument("--timeout", type=int, default=3600, help="Seconds to wait with --wait.")
+
+    def handle(self, *args, connectors=None, json=False, wait=False, timeout=3600, **options):
+        try:
+            if settings.REDIS_URL and wait:
+                run = self._through_workers(connectors, timeout, quiet=json)
+            else:
+                run = audit_run_in_process(trigger="cli", connector_names=connectors,
+                                           progress=None if json else self._progress)
+        except ProbeError as exc:
+            raise CommandError(str(exc)) from exc
+        if json:
+            self.stdout.write(_json_dumps(audit_run_summary(audit_run=run)))
+        else:
+            self._print_summary(run)
+        if run.status != AuditRun.Status.OK:
+            raise SystemExit(2)
+
+    def _through_workers(self, connectors, timeout, quiet):
+        from scanners.tasks import audit_fleet
+
+        if not quiet:
+            self.stdout.write("Running the audit through the Celery workers...")
+        run_id = audit_fleet.delay(trigger="cli", connector_names=connectors).get(timeout=timeout)
+        return _wait_finished(run_id, timeout)
+
+    def _progress(self, probe_run):
+        label = probe_run.connector.name if probe_run.connector else probe_run.kind
+        self.stdout.write(f"  probing {label} ({probe_run.kind})...")
+
+    def _print_summary(self, run):
+        w = self.stdout.write
+        findings = _run_findings(run)
+        w(f"\nAudit #{run.pk}: {run.status}")
+        w(f"Bots audited: {Bot.objects.filter(status=Bot.Status.ACTIVE).count()}")
+        w("Findings seen: " + ", ".join(f"{k} {v}" for k, v in severity_counts(findings).items()))
+        w("\n{:<24} {:<10} {:<8} {:>6} {:>9}  {}".format("PROBE", "KIND", "STATUS", "CALLS", "FINDINGS", "ERROR"))
+        for pr in run.probe_runs.select_related("connector").order_by("pk"):
+            label = pr.connector.name if pr.connector else "(inventory)"
+            error = (pr.error or "").splitlines()[0][:80] if pr.error else ""
+            w(f"{label:<24} {pr.kind:<10} {pr.status:<8} {pr.api_calls:>6} {pr.counts.get('findings', 0):>9}  {error}")
+
+
+def _run_findings(run):
+    from scanners.models import Finding
+
+    return list(Finding.objects.filter(last_probe_run__audit_run=run).only("severity"))
+
+
+def _wait_finished(run_id, timeout):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = AuditRun.objects.get(pk=run_id)
+        if run.finished:
+            return run
+        time.sleep(0.5)
+    pending = ProbeRun.objects.filter(audit_run_id=run_id).exclude(status__in=["ok", "partial", "failed"])
+    raise CommandError(f"audit #{run_id} did not finish in {timeout}s; waiting on {pending.count()} probe(s)")
+
+
+def _json_dumps(data):
+    return json.dumps(data, indent=2, sort_keys=False)

@@ -1,0 +1,46 @@
+"""Reads of the findings store."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db.models import QuerySet
+
+from .models import SEVERITY_ORDER, AuditRun, Finding
+
+
+def findings_list(*, status: str | None = None, bot: str | None = None, team: str | None = None,
+                  severity: str | None = None, check_id: str | None = None) -> QuerySet[Finding]:
+    qs = Finding.objects.select_related("bot", "bot__team")
+    if status:
+        qs = qs.filter(status=status)
+    if bot:
+        qs = qs.filter(bot__name=bot)
+    if team:
+        qs = qs.filter(bot__team__name=team)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if check_id:
+        qs = qs.filter(check_id=check_id)
+    return qs.order_by("bot__name", "check_id", "subject")
+
+
+def severity_counts(findings) -> dict[str, int]:
+    counts = Counter(f.severity for f in findings)
+    return {s: counts.get(s, 0) for s in SEVERITY_ORDER}
+
+
+def audit_run_summary(*, audit_run: AuditRun) -> dict:
+    """The `audit --json` contract."""
+    probes = [
+        {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind,
+         "status": pr.status, "error": pr.error or None}
+        for pr in audit_run.probe_runs.select_related("connector").order_by("pk")
+    ]
+    findings = [
+        {"check_id": f.check_id, "severity": f.severity, "category": f.category,
+         "bot": f.bot.name if f.bot else None, "subject": f.subject, "fingerprint": f.fingerprint,
+         "status": f.status}
+        for f in findings_list().filter(last_probe_run__audit_run=audit_run)
+    ]
+    return {"audit_run": audit_run.pk, "status": audit_run.status, "probes": probes, "findings": findings}

@@ -1,0 +1,68 @@
+"""Project wiring: settings refuse insecure production starts; compose file is valid; deploy check."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _django(code: str, **env):
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("DJANGO_") and k != "BOTAUDIT_FINGERPRINT_KEY"}
+    base.update(DJANGO_SETTINGS_MODULE="botaudit.settings", **env)
+    return subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT,
+                          env=base, capture_output=True, text=True, timeout=60)
+
+
+def test_refuses_to_start_without_secret_key_when_not_debug():
+    result = _django("print('started')", DJANGO_DEBUG="0", BOTAUDIT_FINGERPRINT_KEY="k")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_refuses_to_start_without_fingerprint_key_when_not_debug():
+    result = _django("print('started')", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "BOTAUDIT_FINGERPRINT_KEY is not set" in result.stderr
+
+
+def test_debug_starts_with_embedded_defaults():
+    result = _django("from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], "
+                     "s.CELERY_TASK_ALWAYS_EAGER)", DJANGO_DEBUG="1", DATABASE_URL="", REDIS_URL="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_check_deploy_is_clean():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DJANGO_SETTINGS_MODULE="botaudit.settings", DJANGO_DEBUG="0", ALLOWED_HOSTS="audit.example.com",
+               DJANGO_SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghij-XYZ",
+               BOTAUDIT_FINGERPRINT_KEY="fp-key")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _compose():
+    path = shutil.which("docker-compose")
+    assert path, "Debian's docker-compose is needed (apt-get install docker-compose; .ci/run installs it)"
+    return path
+
+
+def test_docker_compose_config_is_valid():
+    env = dict(os.environ, POSTGRES_PASSWORD="pw", DJANGO_SECRET_KEY="k", BOTAUDIT_FINGERPRINT_KEY="f")
+    result = subprocess.run([_compose(), "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_has_no_secret_defaults():
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"POSTGRES_PASSWORD", "DJANGO_SECRET_KEY", "BOTAUDIT_FINGERPRINT_KEY"}}
+    result = subprocess.run([_compose(), "-f", "docker-compose.yml", "config", "-q"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "POSTGRES_PASSWORD" in result.stderr or "DJANGO_SECRET_KEY" in result.stderr
