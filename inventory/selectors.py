@@ -1,0 +1,41 @@
+"""Reads of the inventory, scoped to what a user may see.
+
+Roles: **admin** = Django staff/superuser; **auditor** = member of the `auditor` group (or admin):
+sees every team; **viewer** = anyone else: sees the bots of the teams they are a member of.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Bot, Team
+
+AUDITOR_GROUP = "auditor"
+
+
+def user_is_admin(user) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
+
+
+def user_is_auditor(user) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user_is_admin(user):
+        return True
+    return user.groups.filter(name=AUDITOR_GROUP).exists()
+
+
+def teams_visible_to(user) -> QuerySet[Team]:
+    if user_is_auditor(user):
+        return Team.objects.all()
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(members=user)
+
+
+def bots_visible_to(user) -> QuerySet[Bot]:
+    if user_is_auditor(user):
+        return Bot.objects.all()
+    if not user.is_authenticated:
+        return Bot.objects.none()
+    return Bot.objects.filter(team__members=user)
