@@ -65,6 +65,9 @@ class Collected:
     errors: list[str] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     facts: dict = field(default_factory=dict)
+    # Dates learned about the secrets behind inventory credentials (never values):
+    # {credential_id: {"created_at": dt, "last_rotated_at": dt, "last_used_at": dt}}
+    credential_facts: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

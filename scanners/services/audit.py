@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import Connector
+from inventory.services import credentials_observe
 
 from .. import registry
 from ..context import ProbeContext
@@ -73,6 +74,7 @@ def probe_run_execute(*, probe_run_id: int, raise_unavailable: bool = False) -> 
         collected = kind.collect(probe_run.connector, ctx)
         probe_run.api_calls = collected.api_calls
         probe_run.facts = collected.facts
+        credentials_observe(facts=collected.credential_facts, now=ctx.now)
         drafts, check_errors = [], []
         for chk in kind.checks:
             try:

@@ -135,3 +135,23 @@ def test_unique_fingerprint_enforced_by_database():
     Finding.objects.create(**kw)
     with pytest.raises(IntegrityError):
         Finding.objects.create(**kw)
+
+
+def test_probe_credential_facts_recorded(test_connector, test_probe, make_bot, make_credential, monkeypatch):
+    from datetime import UTC, datetime
+
+    import tests.scanners.conftest as c
+    from scanners.registry import Collected
+
+    bot = make_bot("b1")
+    cred = make_credential(bot, "k")
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    monkeypatch.setattr(c, "collect", lambda connector, ctx: Collected(
+        observations=[], credential_facts={cred.pk: {"created_at": when, "last_rotated_at": when}}))
+    from scanners import registry
+
+    registry.register(registry.ProbeKind(kind="testprobe", collect=c.collect, checks=[c.thing_bad]))
+    _audit()
+    cred.refresh_from_db()
+    assert cred.created_at == when and cred.last_rotated_at == when and cred.observed_at is not None
+    assert cred.last_used_at is None
