@@ -44,3 +44,15 @@ def audit_run_summary(*, audit_run: AuditRun) -> dict:
         for f in findings_list().filter(last_probe_run__audit_run=audit_run)
     ]
     return {"audit_run": audit_run.pk, "status": audit_run.status, "probes": probes, "findings": findings}
+
+
+def audit_run_wait(*, audit_run_id: int, timeout: float, poll: float = 0.3) -> AuditRun | None:
+    """Poll until the audit run has finished; None when `timeout` seconds pass first."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run = AuditRun.objects.get(pk=audit_run_id)
+        if run.finished or time.monotonic() >= deadline:
+            return run if run.finished else None
+        time.sleep(poll)

@@ -5,8 +5,9 @@ from celery.contrib.testing.worker import start_worker
 
 from botaudit.celery import app
 from inventory.models import Connector
-from scanners.models import AuditRun, BotScore, Finding
+from scanners.models import BotScore, Finding, ProbeRun
 from scanners.registry import ProbeUnavailable
+from scanners.selectors import audit_run_wait
 
 
 @pytest.fixture
@@ -58,12 +59,26 @@ def test_audit_fleet_through_real_worker(celery_worker, test_probe, make_bot, se
 
 
 def _wait(run_id, timeout=30):
-    import time
+    run = audit_run_wait(audit_run_id=run_id, timeout=timeout)
+    assert run, f"audit #{run_id} did not finish: {list(ProbeRun.objects.filter(audit_run_id=run_id).values())}"
+    return run
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = AuditRun.objects.get(pk=run_id)
-        if run.finished:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"audit #{run_id} did not finish: {list(run.probe_runs.values('kind', 'status', 'error'))}")
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_command_wait_runs_through_worker(celery_worker, test_probe, make_bot):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    bot = make_bot("cli-bot")
+    Connector.objects.create(name="good", kind="testprobe")
+    test_probe.subjects = [("via-cli", bot.pk)]
+    out = StringIO()
+    call_command("audit", "--wait", "--json", "--timeout", "60", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["status"] == "ok"
+    assert any(f["subject"] == "via-cli" and f["bot"] == "cli-bot" for f in data["findings"])
+    from scanners.models import AuditRun
+
+    assert AuditRun.objects.get(pk=data["audit_run"]).trigger == "cli"

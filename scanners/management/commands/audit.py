@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from inventory.models import Bot
 from scanners.models import AuditRun, ProbeRun
 from scanners.registry import ProbeError
-from scanners.selectors import audit_run_summary, severity_counts
+from scanners.selectors import audit_run_summary, audit_run_wait, severity_counts
 from scanners.services.audit import audit_run_in_process
 
 
@@ -70,14 +70,9 @@ def _run_findings(run):
 
 
 def _wait_finished(run_id, timeout):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = AuditRun.objects.get(pk=run_id)
-        if run.finished:
-            return run
-        time.sleep(0.5)
+    run = audit_run_wait(audit_run_id=run_id, timeout=timeout)
+    if run:
+        return run
     pending = ProbeRun.objects.filter(audit_run_id=run_id).exclude(status__in=["ok", "partial", "failed"])
     raise CommandError(f"audit #{run_id} did not finish in {timeout}s; waiting on {pending.count()} probe(s)")
 
