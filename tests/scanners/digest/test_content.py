@@ -103,3 +103,15 @@ def test_week_boundary_in_local_time(smtp, db, settings, week, expected):
     text = _only(smtp).part("text/plain")
     assert ("OPENED THIS WEEK (1)" in text) is expected
     assert ("Sun 29 Nov 2026" in text) is expected  # the week's last day, in local time
+
+
+def test_html_part_escapes_inventory_text(smtp, db):
+    team = Team.objects.create(name="<b>ops</b>", slug="ops", email="ops@example.com")
+    bot = Bot.objects.create(name="<script>alert(1)</script>", slug="xss-bot", team=team)
+    make_finding(bot=bot, check_id="test.x", severity="critical", title="<img src=x onerror=alert(1)>")
+    assert digest_send(group="team:ops", week=WEEK, now=NOW) == "sent"
+    msg = _only(smtp)
+    html = msg.part("text/html")
+    assert "<script>" not in html and "<img" not in html and "<b>ops" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x" in html
+    assert "<script>alert(1)</script>" in msg.part("text/plain")  # plain text stays plain
