@@ -15,7 +15,14 @@ from inventory.models import Bot, Credential, Team
 from ..models import SEVERITY_ORDER, BotScore, Category, Finding
 from ..scoring import risk_band
 from .links import link_bot, link_digest, link_findings
-from .selectors import credentials_overdue, finding_rows, findings_ordered, open_counts, probes_failed
+from .selectors import (
+    credentials_overdue,
+    finding_rows,
+    findings_ordered,
+    open_counts,
+    probes_failed,
+    severity_counts,
+)
 from .weeks import Week
 
 RISKIEST = 10
@@ -27,8 +34,7 @@ def _active_at(findings, moment: datetime) -> dict[str, int]:
     """Findings that existed at `moment` and were not resolved by then (false positives excluded)."""
     qs = (findings.filter(first_seen__lt=moment).exclude(status=Finding.Status.FALSE_POSITIVE)
           .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)))
-    counts = Counter(qs.values_list("severity", flat=True))
-    return {s: counts.get(s, 0) for s in SEVERITY_ORDER}
+    return severity_counts(qs)
 
 
 def riskiest_bots(*, week: Week, limit: int = RISKIEST) -> list[dict]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from inventory.models import Bot, Credential, Team
@@ -67,11 +67,16 @@ def findings_of_bots(bots) -> QuerySet[Finding]:
     return findings_ordered(Finding.objects.filter(bot__in=bots))
 
 
-def open_counts(findings) -> dict[str, int]:
+def severity_counts(findings) -> dict[str, int]:
+    """{severity: count}, every severity present, most severe first; counted in the database."""
     counts = dict.fromkeys(SEVERITY_ORDER, 0)
-    for severity in findings.filter(status=Finding.Status.OPEN).values_list("severity", flat=True):
-        counts[severity] = counts.get(severity, 0) + 1
+    for row in findings.order_by().values("severity").annotate(n=Count("pk")):
+        counts[row["severity"]] = row["n"]
     return counts
+
+
+def open_counts(findings) -> dict[str, int]:
+    return severity_counts(findings.filter(status=Finding.Status.OPEN))
 
 
 def score_movers(bots, *, week: Week, limit: int = MOVERS) -> list[dict]:
