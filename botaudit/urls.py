@@ -16,3 +16,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
 ]
+
+from scanners.digest.views import digest_preview  # noqa: E402 - weekly digest preview
+
+urlpatterns += [
+    path("digest/", digest_preview, name="digest_security"),
+    path("digest/<slug:team>/", digest_preview, name="digest_team"),
+]

@@ -31,3 +31,5 @@ def run_probe(self, probe_run_id: int) -> str:
 @shared_task(acks_late=True)
 def finish_audit(audit_run_id: int) -> str:
     return audit_run_finish(audit_run_id=audit_run_id).status
+
+from .digest.tasks import send_digest_group, send_weekly_digests  # noqa: E402,F401 - registers the digest tasks

@@ -4,6 +4,7 @@ from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 AUDIT_TASK_NAME = "botaudit: audit the fleet"
+DIGEST_TASK_NAME = "botaudit: weekly digest"
 
 
 def _ensure(*, name: str, task: str, **schedule) -> tuple[PeriodicTask, bool]:
@@ -20,6 +21,8 @@ def schedules_setup() -> list[tuple[str, bool]]:
         every=settings.BOTAUDIT_AUDIT_INTERVAL_HOURS, period=IntervalSchedule.HOURS
     )
     results = [_ensure(name=AUDIT_TASK_NAME, task="scanners.tasks.audit_fleet", interval=every)]
+    results.append(_ensure(name=DIGEST_TASK_NAME, task="scanners.digest.tasks.send_weekly_digests",
+                           crontab=crontab_get(minute="0", hour="8", day_of_week="1")))  # Monday 08:00
     return [(p.name, created) for p, created in results]
 
 

@@ -1,0 +1,47 @@
+"""Digest data -> subject, plain text and HTML (templates under templates/email/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+TEMPLATES = {"team": "email/team_digest", "security": "email/security_summary"}
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    subject: str
+    text: str
+    html: str
+    body_html: str  # the HTML body without the document wrapper, for the browser preview
+
+
+def digest_subject(data: dict) -> str:
+    who = data["team"]["name"] if data["kind"] == "team" else "security summary"
+    if data.get("all_clear"):
+        state = "all clear"
+    else:
+        state = f"{data['counts']['critical']} critical, {data['counts']['high']} high open"
+    return f"[BotAudit] {who}: {state} \u2014 week {data['week']}"
+
+
+def digest_render(data: dict) -> RenderedDigest:
+    base = TEMPLATES[data["kind"]]
+    context = {"d": data, "subject": digest_subject(data)}
+    body_html = render_to_string(f"{base}_body.html", context)
+    return RenderedDigest(
+        subject=context["subject"],
+        text=render_to_string(f"{base}.txt", context),
+        html=render_to_string("email/document.html", {**context, "body": body_html}),
+        body_html=body_html,
+    )
+
+
+def digest_message(*, rendered: RenderedDigest, recipients: list[str], connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(subject=rendered.subject, body=rendered.text,
+                                     from_email=settings.DEFAULT_FROM_EMAIL, to=recipients, connection=connection)
+    message.attach_alternative(rendered.html, "text/html")
+    return message

@@ -1,0 +1,90 @@
+"""Pure reads for the fleet security summary: totals and their week-over-week change, the riskiest
+bots, unowned secrets and identities, active leaks, and the teams with most overdue rotations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from inventory.models import Bot, Credential, Team
+
+from ..models import SEVERITY_ORDER, BotScore, Category, Finding
+from ..scoring import risk_band
+from .links import link_bot, link_digest, link_findings
+from .selectors import (
+    credentials_overdue,
+    finding_rows,
+    findings_ordered,
+    open_counts,
+    probes_failed,
+    severity_counts,
+)
+from .weeks import Week
+
+RISKIEST = 10
+TEAMS_OVERDUE = 5
+ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
+
+
+def _active_at(findings, moment: datetime) -> dict[str, int]:
+    """Findings that existed at `moment` and were not resolved by then (false positives excluded)."""
+    qs = (findings.filter(first_seen__lt=moment).exclude(status=Finding.Status.FALSE_POSITIVE)
+          .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)))
+    return severity_counts(qs)
+
+
+def riskiest_bots(*, week: Week, limit: int = RISKIEST) -> list[dict]:
+    def latest(**window):
+        return Subquery(BotScore.objects.filter(bot=OuterRef("pk"), **window)
+                        .order_by("-created", "-pk").values("score")[:1])
+
+    bots = (Bot.objects.filter(status=Bot.Status.ACTIVE).select_related("team")
+            .annotate(score=latest(created__lt=week.end), before=latest(created__lt=week.start))
+            .filter(score__gt=0).order_by("-score", "name")[:limit])
+    return [{"bot": b.name, "bot_link": link_bot(b.slug), "team": b.team.name, "score": b.score,
+             "band": risk_band(b.score), "delta": None if b.before is None else b.score - b.before}
+            for b in bots]
+
+
+def security_recipients() -> list[str]:
+    return sorted({e.strip().lower() for e in settings.BOTAUDIT_DIGEST_SECURITY_RECIPIENTS if e.strip()})
+
+
+def security_summary_build(*, week: Week, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    findings = findings_ordered(Finding.objects.all())
+    at_end = _active_at(findings, min(week.end, now))
+    at_start = _active_at(findings, week.start)
+    overdue = credentials_overdue(now=now)
+    per_team = Counter(c["team"] for c in overdue)
+    counts = open_counts(findings)
+    return {
+        "kind": "security",
+        "week": week.label, "week_start": week.start, "week_last_day": (week.end - timedelta(days=1)).date(),
+        "generated_at": now,
+        "counts": counts,
+        "open_total": sum(counts.values()),
+        "totals": [{"severity": s, "start": at_start[s], "end": at_end[s], "change": at_end[s] - at_start[s]}
+                   for s in SEVERITY_ORDER],
+        "fleet": {
+            "teams": Team.objects.count(),
+            "bots": Bot.objects.filter(status=Bot.Status.ACTIVE).count(),
+            "credentials": Credential.objects.filter(bot__status=Bot.Status.ACTIVE).count(),
+            "opened": findings.filter(first_seen__gte=week.start, first_seen__lt=week.end).count(),
+            "resolved": findings.filter(status=Finding.Status.RESOLVED, resolved_at__gte=week.start,
+                                        resolved_at__lt=week.end).count(),
+            "overdue": len(overdue),
+        },
+        "riskiest": riskiest_bots(week=week),
+        "unowned": finding_rows(findings.filter(status__in=ACTIVE_STATUSES).filter(
+            Q(bot__isnull=True) | Q(category=Category.INVENTORY_GAP)), now=now),
+        "leaks": finding_rows(findings.filter(status__in=ACTIVE_STATUSES, category=Category.LEAK), now=now),
+        "teams_overdue": [{"team": t, "overdue": n}
+                          for t, n in sorted(per_team.items(), key=lambda i: (-i[1], i[0]))[:TEAMS_OVERDUE]],
+        "failed_probes": probes_failed(week=week),
+        "links": {"findings": link_findings(), "preview": link_digest(week=week.label)},
+    }

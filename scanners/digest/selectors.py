@@ -1,0 +1,165 @@
+"""Pure reads that build a team's digest for one ISO week, scoped strictly to that team's bots.
+
+The templates only ever see the plain dicts built here, never model instances: what an email can
+show is exactly what these functions copy out, and finding evidence only through EVIDENCE_SHOWN.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.utils import timezone
+
+from inventory.models import Bot, Credential, Team
+
+from ..models import SEVERITY_ORDER, BotScore, Finding, ProbeRun
+from .links import link_bot, link_digest, link_finding, link_findings
+from .weeks import Week
+
+# Evidence keys a digest may show: redacted previews only, never raw values.
+EVIDENCE_SHOWN = ("redacted",)
+LISTED_SEVERITIES = ("critical", "high")
+MAX_ROWS = 50
+MOVERS = 5
+PROBLEM_PROBE_STATUSES = (ProbeRun.Status.FAILED, ProbeRun.Status.PARTIAL)
+
+
+def _age_days(since: datetime | None, now: datetime) -> int | None:
+    return None if since is None else max(0, (now - since).days)
+
+
+def finding_row(finding: Finding, *, now: datetime) -> dict:
+    evidence = finding.evidence if isinstance(finding.evidence, dict) else {}
+    shown = {k: str(evidence[k])[:80] for k in EVIDENCE_SHOWN if isinstance(evidence.get(k), str)}
+    bot = finding.bot
+    return {
+        "severity": finding.severity,
+        "title": finding.title,
+        "check_id": finding.check_id,
+        "subject": finding.subject,
+        "bot": bot.name if bot else None,
+        "bot_link": link_bot(bot.slug) if bot else None,
+        "status": finding.status,
+        "age_days": _age_days(finding.first_seen, now),
+        "link": link_finding(finding.pk),
+        "evidence": shown,
+    }
+
+
+def finding_rows(qs, *, now: datetime) -> dict:
+    found = list(qs[: MAX_ROWS + 1])
+    return {"rows": [finding_row(f, now=now) for f in found[:MAX_ROWS]], "count": qs.count(),
+            "truncated": len(found) > MAX_ROWS}
+
+
+def _severity_key():
+    return Case(*[When(severity=s, then=Value(i)) for i, s in enumerate(SEVERITY_ORDER)],
+                output_field=IntegerField())
+
+
+def findings_ordered(qs: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Most severe first, then oldest first."""
+    return qs.select_related("bot").annotate(sev=_severity_key()).order_by("sev", "first_seen", "pk")
+
+
+def findings_of_bots(bots) -> QuerySet[Finding]:
+    return findings_ordered(Finding.objects.filter(bot__in=bots))
+
+
+def severity_counts(findings) -> dict[str, int]:
+    """{severity: count}, every severity present, most severe first; counted in the database."""
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for row in findings.order_by().values("severity").annotate(n=Count("pk")):
+        counts[row["severity"]] = row["n"]
+    return counts
+
+
+def open_counts(findings) -> dict[str, int]:
+    return severity_counts(findings.filter(status=Finding.Status.OPEN))
+
+
+def score_movers(bots, *, week: Week, limit: int = MOVERS) -> list[dict]:
+    """Bots whose latest score within the week differs most from their latest before the week."""
+    def latest(**window):
+        return Subquery(BotScore.objects.filter(bot=OuterRef("pk"), **window)
+                        .order_by("-created", "-pk").values("score")[:1])
+
+    annotated = bots.annotate(after=latest(created__gte=week.start, created__lt=week.end),
+                              before=latest(created__lt=week.start))
+    movers = [
+        {"bot": b.name, "bot_link": link_bot(b.slug), "before": b.before, "after": b.after,
+         "delta": b.after - b.before}
+        for b in annotated.filter(after__isnull=False, before__isnull=False) if b.after != b.before
+    ]
+    movers.sort(key=lambda m: (-abs(m["delta"]), m["bot"]))
+    return movers[:limit]
+
+
+def credentials_overdue(*, now: datetime, bots=None) -> list[dict]:
+    """Credentials with a rotation policy whose last rotation (or creation) is older than it."""
+    qs = Credential.objects.filter(rotation_days__isnull=False, bot__status=Bot.Status.ACTIVE)
+    if bots is not None:
+        qs = qs.filter(bot__in=bots)
+    overdue = []
+    for cred in qs.select_related("bot", "bot__team").order_by("bot__name", "name"):
+        since = cred.last_rotated_at or cred.created_at
+        if since is None or not cred.rotation_days:
+            continue
+        due = since + timedelta(days=cred.rotation_days)
+        if due < now:
+            overdue.append({"bot": cred.bot.name, "bot_link": link_bot(cred.bot.slug), "team": cred.bot.team.name,
+                            "credential": cred.name, "store": cred.store, "rotation_days": cred.rotation_days,
+                            "days_overdue": (now - due).days, "last_rotated": since})
+    overdue.sort(key=lambda c: (-c["days_overdue"], c["bot"], c["credential"]))
+    return overdue
+
+
+def probes_failed(*, week: Week) -> list[dict]:
+    """Failed or partial probe runs of every connector this week: silence is not safety."""
+    runs = (ProbeRun.objects.filter(status__in=PROBLEM_PROBE_STATUSES, audit_run__started__gte=week.start,
+                                    audit_run__started__lt=week.end)
+            .select_related("connector", "audit_run").order_by("audit_run__started", "pk"))
+    return [
+        {"connector": run.connector.name if run.connector else run.scope, "kind": run.kind, "status": run.status,
+         "when": run.started or run.audit_run.started,
+         "error": (run.error.strip().splitlines() or [""])[0][:200]}
+        for run in runs
+    ]
+
+
+def team_recipients(team: Team) -> list[str]:
+    owners = Bot.objects.filter(team=team, status=Bot.Status.ACTIVE).exclude(owner_email="")
+    emails = {e.strip().lower() for e in [team.email, *owners.values_list("owner_email", flat=True)] if e.strip()}
+    return sorted(emails)
+
+
+def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    bots = Bot.objects.filter(team=team)
+    findings = findings_of_bots(bots)
+    in_week = Q(first_seen__gte=week.start, first_seen__lt=week.end)
+    counts = open_counts(findings)
+    opened = finding_rows(findings.filter(in_week), now=now)
+    still_open = finding_rows(findings.filter(status=Finding.Status.OPEN, severity__in=LISTED_SEVERITIES), now=now)
+    resolved = finding_rows(findings.filter(status=Finding.Status.RESOLVED, resolved_at__gte=week.start,
+                                     resolved_at__lt=week.end), now=now)
+    movers = score_movers(bots.filter(status=Bot.Status.ACTIVE), week=week)
+    overdue = credentials_overdue(now=now, bots=bots)
+    failed = probes_failed(week=week)
+    return {
+        "kind": "team",
+        "team": {"name": team.name, "slug": team.slug},
+        "week": week.label, "week_start": week.start, "week_last_day": (week.end - timedelta(days=1)).date(),
+        "generated_at": now,
+        "counts": counts,
+        "open_total": sum(counts.values()),
+        "acknowledged": findings.filter(status=Finding.Status.ACKNOWLEDGED).count(),
+        "still_open": still_open, "opened": opened, "resolved": resolved,
+        "movers": movers, "overdue": overdue, "failed_probes": failed,
+        "totals": {"bots": bots.filter(status=Bot.Status.ACTIVE).count(),
+                   "credentials": Credential.objects.filter(bot__in=bots).count()},
+        "all_clear": not (sum(counts.values()) or opened["count"] or overdue or failed),
+        "links": {"findings": link_findings(team=team.name), "preview": link_digest(team_slug=team.slug,
+                                                                                     week=week.label)},
+    }
