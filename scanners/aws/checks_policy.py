@@ -32,7 +32,7 @@ ESCALATION_METHODS = {
     "PassExistingRoleToCloudFormation": ["iam:passrole", "cloudformation:createstack"],
     "PassExistingRoleToNewDataPipeline": ["iam:passrole", "datapipeline:createpipeline"],
     "EditExistingLambdaFunctionWithRole": ["lambda:updatefunctioncode"],
-    "PassExistingRoleToNewCodeStarProject": ["iam:passrole", "codestar:createprojectfromtemplate"],
+    "PassExistingRoleToNewCodeStarProject": ["iam:passrole", "codestar:createproject"],
     "AssociateTeamMemberToCodeStarProject": ["codestar:associateteammember"],
     "PassExistingRoleToNewSageMakerNotebook": ["iam:passrole", "sagemaker:createnotebookinstance",
                                                "sagemaker:createpresignednotebookinstanceurl"],
