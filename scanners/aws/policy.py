@@ -61,7 +61,7 @@ class Statement:
     patterns: tuple[str, ...]  # Action or NotAction as written
     not_action: bool
     actions: frozenset[str]
-    resources: tuple[str, ...]  # "*" when NotResource (it applies nearly everywhere)
+    resources: tuple[str, ...]  # patterns; see statements_parse for NotResource
     conditional: bool
 
     @property
@@ -101,9 +101,15 @@ def statements_parse(document, *, policy: str) -> list[Statement]:
         patterns = tuple(str(p) for p in _list(st.get("NotAction") if not_action else st.get("Action")))
         expanded = frozenset().union(*(expand(p) for p in patterns)) if patterns else frozenset()
         actions = ALL_ACTIONS - expanded if not_action else expanded
-        resources = ("*",) if "NotResource" in st else tuple(str(r) for r in _list(st.get("Resource")))
+        effect = str(st.get("Effect", ""))
+        if "NotResource" in st:
+            # Allow + NotResource applies nearly everywhere; Deny + NotResource is never counted on
+            # to remove anything (conservative both ways).
+            resources = ("*",) if effect == "Allow" else ()
+        else:
+            resources = tuple(str(r) for r in _list(st.get("Resource")))
         out.append(Statement(
-            policy=policy, sid=str(st.get("Sid") or f"#{index}"), effect=str(st.get("Effect", "")),
+            policy=policy, sid=str(st.get("Sid") or f"#{index}"), effect=effect,
             patterns=patterns, not_action=not_action, actions=actions, resources=resources,
             conditional=bool(st.get("Condition")),
         ))

@@ -58,7 +58,7 @@ def options_parse(*, name: str, options: dict) -> AwsOptions:
         value = options.get(key)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"connector {name!r}: option {key!r} must be a string, got {value!r}")
-    attempts = options.get("max_attempts", 10)
+    attempts = options.get("max_attempts", 5)
     if not isinstance(attempts, int) or attempts < 1:
         raise ValueError(f"connector {name!r}: option 'max_attempts' must be a positive integer, got {attempts!r}")
     return AwsOptions(

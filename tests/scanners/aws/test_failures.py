@@ -112,3 +112,15 @@ def test_role_last_used_is_read_for_bot_roles(aws):
         roles_last_used(iam, roles, errors)
     assert roles[0].last_used == used
     assert roles[1].last_used is None and errors == ["iam:GetRole s: AccessDenied: not allowed"]
+
+
+def test_assume_role_with_external_id(aws, aws_connector):
+    role = aws.role("botaudit-read", trust={"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "botaudit"}}}]})
+    aws_connector.options = {**aws_connector.options, "assume_role": role, "external_id": "botaudit"}
+    aws_connector.save()
+    probe = _probe(audit_run_in_process(connector_names=["aws-test"]))
+    assert probe.status == ProbeRun.Status.OK, probe.error
+    assert probe.counts["api_calls_by_operation"]["AssumeRole"] == 1
+    assert not Finding.objects.filter(check_id="aws.role.trust_any_principal").exists()

@@ -81,3 +81,10 @@ def test_url_encoded_documents_and_public_statements():
     assert public_statements(doc) == [{"Effect": "Allow", "Principal": "*"}]
     assert public_statements({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*"]},
                                              "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}]}) == []
+
+
+def test_notresource_allows_broadly_but_a_notresource_deny_removes_nothing():
+    p = perms({"Effect": "Allow", "Action": "iam:CreateAccessKey", "NotResource": "arn:aws:iam::1:user/admin"},
+              {"Effect": "Deny", "Action": "iam:*", "NotResource": "arn:aws:iam::1:user/me"})
+    assert "iam:createaccesskey" in p.unconstrained
+    assert not p.denied_everywhere
