@@ -46,6 +46,14 @@ def _principals(obs):
     return [p for p in obs.principals if not p.service_managed]
 
 
+def _who(p) -> dict:
+    """The principal, and for bot roles when it was last used (RoleLastUsed)."""
+    out = {"principal": p.arn}
+    if p.last_used:
+        out["last_used"] = p.last_used.isoformat()
+    return out
+
+
 def is_admin(p) -> bool:
     perms = p.permissions
     if any(a in ADMIN_POLICY_ARNS for a in p.unknown_policies) and not perms.denied_everywhere:
@@ -64,7 +72,7 @@ def policy_admin(obs, ctx):
             broad = [s.describe() for s in p.permissions.allows if s.unconstrained and len(s.actions) > 1000]
             admin_arns = [a for a in p.attached if a in ADMIN_POLICY_ARNS]
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                "principal": p.arn, "statements": broad, "attached": admin_arns,
+                **_who(p), "statements": broad, "attached": admin_arns,
                 "unconstrained_actions": len(p.permissions.unconstrained)})
 
 
@@ -79,7 +87,7 @@ def policy_privilege_escalation(obs, ctx):
         if methods:
             actions = {a for acts in methods.values() for a in acts}
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                "principal": p.arn, "methods": sorted(methods), "actions": sorted(actions),
+                **_who(p), "methods": sorted(methods), "actions": sorted(actions),
                 "statements": p.permissions.granting(actions)})
 
 
@@ -95,7 +103,7 @@ def policy_service_wildcard(obs, ctx):
             if live:
                 found.append({**s.describe(), "wildcards": live})
         if found:
-            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={"principal": p.arn, "statements": found})
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "statements": found})
 
 
 @check(id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
@@ -107,7 +115,7 @@ def policy_credentials_exposure(obs, ctx):
         actions = CREDENTIAL_ACTIONS & p.permissions.unconstrained
         if actions:
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                "principal": p.arn, "actions": sorted(actions), "statements": p.permissions.granting(actions)})
+                **_who(p), "actions": sorted(actions), "statements": p.permissions.granting(actions)})
 
 
 @check(id="aws.policy.reads_other_bots_secrets", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
@@ -120,7 +128,7 @@ def policy_reads_other_bots_secrets(obs, ctx):
             continue
         if GET_SECRET in p.permissions.unconstrained:
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                "principal": p.arn, "resource": "*", "statements": p.permissions.granting({GET_SECRET})})
+                **_who(p), "resource": "*", "statements": p.permissions.granting({GET_SECRET})})
             continue
         others = []
         for s in obs.secrets:
@@ -132,7 +140,7 @@ def policy_reads_other_bots_secrets(obs, ctx):
                 others.append({"secret": s.arn, "bot": bot.name if bot else None,
                                "statements": [g.describe() for g in granting][:3]})
         if others:
-            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={"principal": p.arn, "secrets": others[:50],
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "secrets": others[:50],
                                                                 "count": len(others)})
 
 
