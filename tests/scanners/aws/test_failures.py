@@ -124,3 +124,22 @@ def test_assume_role_with_external_id(aws, aws_connector):
     assert probe.status == ProbeRun.Status.OK, probe.error
     assert probe.counts["api_calls_by_operation"]["AssumeRole"] == 1
     assert not Finding.objects.filter(check_id="aws.role.trust_any_principal").exists()
+
+
+def test_clients_use_adaptive_retries_and_throttling_is_retryable(aws):
+    from botocore.exceptions import ClientError
+
+    from scanners.aws.errors import error_raise
+    from scanners.aws.session import clients_build
+    from scanners.registry import ProbeError, ProbeUnavailable
+
+    clients = clients_build(name="c", options={"regions": ["us-east-1", "eu-west-1"], "endpoint_url": aws.url})
+    assert clients.iam.meta.config.retries["mode"] == "adaptive"
+    assert set(clients.secrets) == {"us-east-1", "eu-west-1"} and clients.account_id == "123456789012"
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "ListSecrets")
+    with pytest.raises(ProbeUnavailable, match="ThrottlingException"):
+        error_raise(throttled, where="secretsmanager:ListSecrets")
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListSecrets")
+    with pytest.raises(ProbeError) as info:
+        error_raise(denied, where="secretsmanager:ListSecrets")
+    assert not isinstance(info.value, ProbeUnavailable)
