@@ -6,6 +6,8 @@ PIP := $(VENV)/bin/pip
 
 # The demo: embedded SQLite, audit in-process (no Redis), DEBUG on, local-only.
 DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= DATABASE_URL= DJANGO_SETTINGS_MODULE=botaudit.settings
+# AWS demo: a local moto server and fake credentials (moto accepts any; never real ones).
+DEMO_ENV += AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -27,6 +29,8 @@ install-dev: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed-dev
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
+	@mkdir -p var; if [ -f var/moto.pid ]; then kill $$(cat var/moto.pid) 2>/dev/null || true; sleep 1; fi
+	$(PY) -m scanners.aws.demo_server --port 5055 > var/moto.log 2>&1 & echo $$! > var/moto.pid
 	$(DEMO_ENV) $(PY) manage.py demo_setup
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login

