@@ -146,3 +146,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Vault / OpenBao probe (scanners/vault): thresholds and request concurrency.
+BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)
+BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=90)
+BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
