@@ -65,6 +65,11 @@ def vault_seed(client) -> dict:
                                      token_ttl="1h", mount_point="approle")
     approle.create_or_update_approle("clean-role", token_policies=["clean-bot"], secret_id_ttl="1h",
                                      token_bound_cidrs=["127.0.0.1/32"], token_ttl="1h", mount_point="approle")
+    # the probe's own AppRole login (read-only policy, bound to loopback, short-lived secret ids)
+    approle.create_or_update_approle("botaudit-probe", token_policies=["probe-limited"], secret_id_ttl="1h",
+                                     token_bound_cidrs=["127.0.0.1/32"], token_ttl="1h", mount_point="approle")
+    probe_role_id = approle.read_role_id("botaudit-probe", mount_point="approle")["data"]["role_id"]
+    probe_secret_id = approle.generate_secret_id("botaudit-probe", mount_point="approle")["data"]["secret_id"]
     for role in ("pay-bot-role", "clean-role"):
         approle.generate_secret_id(role, mount_point="approle")
     client.auth.token.create_or_update_role("ci-role", allowed_policies=["clean-token"])
@@ -75,7 +80,8 @@ def vault_seed(client) -> dict:
         "clean": token.create(policies=["clean-token"], role_name="ci-role", ttl="1h")["auth"]["accessor"],
     }
     probe = token.create(policies=["probe-limited"], ttl="2h", meta={"purpose": "botaudit-probe"})["auth"]
-    return {"accessors": accessors, "limited_token": probe["client_token"]}
+    return {"accessors": accessors, "limited_token": probe["client_token"],
+            "probe_role_id": probe_role_id, "probe_secret_id": probe_secret_id}
 
 
 BOTS = ["pay-bot", "ledger-bot", "ops-bot", "rooty-bot", "clean-bot", "clean-token-bot", "ghost-bot"]
