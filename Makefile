@@ -6,6 +6,8 @@ PIP := $(VENV)/bin/pip
 
 # The demo: embedded SQLite, audit in-process (no Redis), DEBUG on, local-only.
 DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= DATABASE_URL= DJANGO_SETTINGS_MODULE=botaudit.settings
+# Vault demo: a throwaway OpenBao dev server (scanners/vault/demo_server.py) with this root token.
+DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -18,8 +20,9 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-vault.txt
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements-vault.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -27,6 +30,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed-dev
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(PY) -m scanners.vault.demo_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
@@ -45,4 +49,5 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
 clean:
+	-test -x $(PY) && $(PY) -m scanners.vault.demo_server stop
 	rm -rf $(VENV) var demo staticfiles

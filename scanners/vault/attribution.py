@@ -54,11 +54,11 @@ class Attribution:
     def __init__(self, obs: VaultObservations, fleet):
         self.obs, self.fleet = obs, fleet
         mounts = {s.mount for s in obs.kv} | set(obs.kv_mounts_complete)
-        self.kv_credential = {}  # (mount, path) -> Credential (manifest)
-        for cred in fleet.credentials_in(Credential.Store.VAULT_KV):
+        self.kv_credentials = defaultdict(list)  # (mount, path) -> [Credential] (manifest; may be shared)
+        for cred in sorted(fleet.credentials_in(Credential.Store.VAULT_KV), key=lambda c: c.pk):
             key = kv_ref_split(cred.ref, mounts)
             if key:
-                self.kv_credential.setdefault(key, cred)
+                self.kv_credentials[key].append(cred)
         self.approle_identity = {}  # (mount|None, name) -> bot id
         self.token_role_identity = {}
         for ident in fleet.identities:
@@ -74,11 +74,22 @@ class Attribution:
                 return bot.pk
         return None
 
+    def kv_owners(self, secret: KvSecret) -> list[int]:
+        """Every bot that declares the secret (a shared secret has several), else the bot named in
+        its custom_metadata, else none."""
+        creds = self.kv_credentials.get((secret.mount, secret.path))
+        if creds:
+            return list(dict.fromkeys(c.bot_id for c in creds))
+        named = self._named_bot(secret.custom_metadata)
+        return [named] if named else []
+
     def kv_owner(self, secret: KvSecret) -> int | None:
-        cred = self.kv_credential.get((secret.mount, secret.path))
-        if cred:
-            return cred.bot_id
-        return self._named_bot(secret.custom_metadata)
+        owners = self.kv_owners(secret)
+        return owners[0] if owners else None
+
+    def kv_rotation_days(self, secret: KvSecret) -> int | None:
+        days = [c.rotation_days for c in self.kv_credentials.get((secret.mount, secret.path), []) if c.rotation_days]
+        return min(days) if days else None
 
     def approle_owner(self, role: AppRole) -> int | None:
         mount = role.mount

@@ -146,14 +146,14 @@ def policy_sudo(obs, ctx):
 )
 def reads_other_bots_secrets(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
-    owned = [(s, attr.kv_owner(s)) for s in obs.kv]
-    owned = [(s, owner) for s, owner in owned if owner is not None]
+    owned = [(s, owners) for s in obs.kv if (owners := attr.kv_owners(s))]
     for bot_id in sorted(attr.bot_policies):
         acl = attr.acl(bot_id)
         readable = defaultdict(list)
-        for secret, owner in owned:
-            if owner != bot_id and acl.allows("read", kv_data_path(secret.mount, secret.path)):
-                readable[owner].append(secret.ref)
+        for secret, owners in owned:
+            if bot_id not in owners and acl.allows("read", kv_data_path(secret.mount, secret.path)):
+                for owner in owners:
+                    readable[owner].append(secret.ref)
         bot = ctx.fleet.bots[bot_id]
         for owner, refs in sorted(readable.items()):
             other = ctx.fleet.bots[owner]

@@ -68,15 +68,15 @@ def kv_not_rotated(obs, ctx):
     for secret in obs.kv:
         if secret.updated_time is None:
             continue
-        cred = attr.kv_credential.get((secret.mount, secret.path))
-        days = (cred.rotation_days if cred and cred.rotation_days else None) or settings.BOTAUDIT_VAULT_ROTATION_DAYS
+        creds = attr.kv_credentials.get((secret.mount, secret.path), [])
+        days = attr.kv_rotation_days(secret) or settings.BOTAUDIT_VAULT_ROTATION_DAYS
         age = ctx.now - secret.updated_time
         if age.days > days:
             yield Hit(subject=_subject(obs, "kv", secret.ref), bot_id=attr.kv_owner(secret),
                       title=f"Vault secret {secret.ref} not rotated for {age.days} days (limit {days})",
                       evidence={"path": secret.ref, "updated_time": secret.updated_time.isoformat(),
                                 "age_days": age.days, "rotation_days": days,
-                                "credential": cred.name if cred else None})
+                                "credentials": sorted(c.name for c in creds)})
 
 
 @check(

@@ -103,3 +103,15 @@ def test_rerun_is_stable_and_resolves_what_went_away(vault_fleet, bao):
         assert gone.status == Finding.Status.RESOLVED
     finally:
         client.secrets.kv.v2.delete_metadata_and_all_versions(path="payments/missing-one", mount_point="secret")
+
+
+def test_a_shared_secret_is_not_another_bots_secret(vault_fleet):
+    # manifest refs win over custom_metadata, and a secret several bots declare belongs to each of them
+    for name in ("pay-bot", "ledger-bot"):
+        Credential.objects.create(bot=vault_fleet[name], name="ledger", store="vault_kv",
+                                  ref="secret/payments/ledger", rotation_days=90)
+    audit_run_in_process(connector_names=["test-vault"])
+    assert not Finding.objects.filter(check_id="vault.policy.reads_other_bots_secrets", bot__name="pay-bot").exists()
+    ops = Finding.objects.filter(check_id="vault.policy.reads_other_bots_secrets", bot__name="ops-bot")
+    by_other = {f.evidence["other_bot"]: f.evidence["secrets"] for f in ops}
+    assert "secret/payments/ledger" in by_other["pay-bot"] and "secret/payments/ledger" in by_other["ledger-bot"]
