@@ -2,3 +2,7 @@
 and returns a line saying what it did (or plainly why it skipped)."""
 
 DEMO_SEEDERS = []
+
+from scanners.vault.demo import vault_demo_seed  # noqa: E402
+
+DEMO_SEEDERS.append(vault_demo_seed)

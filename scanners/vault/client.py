@@ -53,7 +53,7 @@ def env_suffix(connector_name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", connector_name.upper())
 
 
-def _env(name: str, connector_name: str) -> str:
+def env_value(name: str, connector_name: str) -> str:
     return os.environ.get(f"{name}_{env_suffix(connector_name)}") or os.environ.get(name, "")
 
 
@@ -92,14 +92,14 @@ def vault_connect(connector) -> VaultConnection:
                            kv_mounts=[m.strip("/") for m in options.get("kv_mounts", ["secret"])], workers=workers)
     with vault_errors(conn, "authentication"):
         if options.get("auth", "token") == "approle":
-            role_id, secret_id = _env("VAULT_ROLE_ID", name), _env("VAULT_SECRET_ID", name)
+            role_id, secret_id = env_value("VAULT_ROLE_ID", name), env_value("VAULT_SECRET_ID", name)
             if not role_id or not secret_id:
                 raise ProbeError(f"{url}: auth 'approle' needs VAULT_ROLE_ID and VAULT_SECRET_ID "
                                  f"(or VAULT_ROLE_ID_{env_suffix(name)} / VAULT_SECRET_ID_{env_suffix(name)})")
             client.auth.approle.login(role_id=role_id, secret_id=secret_id,
                                       mount_point=options.get("approle_mount", "approle"))
         else:
-            token = _env("VAULT_TOKEN", name)
+            token = env_value("VAULT_TOKEN", name)
             if not token:
                 raise ProbeError(f"{url}: no Vault token: set VAULT_TOKEN or VAULT_TOKEN_{env_suffix(name)}")
             client.token = token
