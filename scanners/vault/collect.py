@@ -10,7 +10,8 @@ from ..registry import Collected, ProbeError
 from .attribution import kv_credentials
 from .client import VaultConnection, vault_connect, vault_errors
 from .fanout import Fanout
-from .observations import AppRole, KvSecret, TokenInfo, TokenRole, VaultObservations, parse_time
+from .kv import KvWalker
+from .observations import AppRole, TokenInfo, TokenRole, VaultObservations, parse_time
 from .policy import PolicyParseError, Rule, policy_parse
 
 ROOT_RULES = [Rule(path="*", capabilities=frozenset({"create", "read", "update", "delete", "list", "sudo"}))]
@@ -139,7 +140,6 @@ def _token_roles(conn, obs, fan: Fanout, errors) -> None:
 
 
 def _kv(conn, obs, fan: Fanout, errors) -> None:
-    kv = conn.client.secrets.kv.v2
     mounts = []
     for mount in conn.kv_mounts:
         engine = obs.secret_engines.get(f"{mount}/")
@@ -147,33 +147,9 @@ def _kv(conn, obs, fan: Fanout, errors) -> None:
             errors.append(f"kv mount {mount!r}: not a KV version 2 secret engine on {conn.url}")
             continue
         mounts.append(mount)
-        fan.submit(kv.list_secrets, "", mount, tag=("list", mount, ""))
-    failed = set()
-    for (what, mount, path), fut in fan.results():
-        try:
-            data = _data(fut.result())
-        except hvac_exc.InvalidPath:
-            continue  # empty mount, or deleted since the listing
-        except hvac_exc.Forbidden:
-            errors.append(f"kv: permission denied on {'LIST' if what == 'list' else 'READ'} {mount}/metadata/{path}")
-            failed.add(mount)
-            continue
-        if what == "list":
-            for key in data.get("keys") or []:
-                child = f"{path}{key}"
-                if key.endswith("/"):
-                    fan.submit(kv.list_secrets, child, mount, tag=("list", mount, child))
-                else:
-                    fan.submit(kv.read_secret_metadata, child, mount, tag=("meta", mount, child))
-        else:
-            obs.kv.append(KvSecret(
-                mount=mount, path=path, created_time=parse_time(data.get("created_time")),
-                updated_time=parse_time(data.get("updated_time")),
-                current_version=int(data.get("current_version") or 0), versions=len(data.get("versions") or {}),
-                custom_metadata=dict(data.get("custom_metadata") or {}),
-            ))
-    obs.kv.sort(key=lambda s: (s.mount, s.path))
-    obs.kv_mounts_complete = set(mounts) - failed
+    walker = KvWalker(conn, fan, errors)
+    obs.kv = walker.walk(mounts)
+    obs.kv_mounts_complete = set(mounts) - walker.failed
 
 
 SECTIONS = [

@@ -27,7 +27,8 @@ path "secret/metadata/clean/clean-bot" { capabilities = ["read", "list"] }
 path "secret/data/clean2/*" { capabilities = ["read"] }
 path "secret/data/payments/*" { capabilities = ["deny"] }
 ''',
-    # what the probe itself needs when it is not root: read-only, no sudo on the accessors
+    # what the probe itself needs when it is not root: read-only, no sudo on the accessors, and no
+    # secret/detailed-metadata/ (so the probe falls back to a metadata read per secret)
     "probe-limited": '''
 path "sys/policies/acl" { capabilities = ["list"] }
 path "sys/policies/acl/*" { capabilities = ["read"] }

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from freezegun import freeze_time
 
-from inventory.models import Credential
+from inventory.models import Connector, Credential
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
 
@@ -115,3 +115,22 @@ def test_a_shared_secret_is_not_another_bots_secret(vault_fleet):
     ops = Finding.objects.filter(check_id="vault.policy.reads_other_bots_secrets", bot__name="ops-bot")
     by_other = {f.evidence["other_bot"]: f.evidence["secrets"] for f in ops}
     assert "secret/payments/ledger" in by_other["pay-bot"] and "secret/payments/ledger" in by_other["ledger-bot"]
+
+
+def test_detailed_metadata_listing_and_per_secret_reads_agree(vault_fleet, bao, monkeypatch):
+    from scanners.context import ProbeContext
+    from scanners.vault.collect import collect
+
+    conn = Connector.objects.get(name="test-vault")
+    ctx = ProbeContext.build()
+    detailed = collect(conn, ctx)  # root: OpenBao's LIST detailed-metadata, one request per folder
+    monkeypatch.setenv("VAULT_TOKEN_TEST_VAULT", bao.seeded["limited_token"])
+    per_secret = collect(conn, ctx)  # no access to detailed-metadata: LIST metadata + a read per secret
+
+    def view(collected):
+        return [(s.ref, s.created_time, s.updated_time, s.versions, s.custom_metadata)
+                for s in collected.observations.kv]
+
+    assert view(detailed) == view(per_secret)
+    assert len(view(detailed)) == 6
+    assert not [e for e in per_secret.errors if e.startswith("kv")]

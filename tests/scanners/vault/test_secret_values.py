@@ -63,6 +63,6 @@ def test_only_metadata_endpoints_are_requested_and_audit_device_counts(db, tmp_p
     assert not Finding.objects.filter(check_id="vault.audit.disabled").exists()  # a device is enabled
     entries = [json.loads(line) for line in audit_log.read_text().splitlines()[seeded_lines:]]
     paths = {e["request"]["path"] for e in entries if e.get("type") == "request"}
-    assert "secret/metadata/team/app" in paths
+    assert "secret/detailed-metadata/team/" in paths  # the listing that carried the metadata
     assert not [p for p in paths if p.startswith("secret/data/")]
     assert canary not in audit_log.read_text()
