@@ -10,7 +10,7 @@ from django.conf import settings
 from ..models import Category, Severity
 from ..registry import Hit, check
 from .attribution import attribution_for
-from .policy import DENY, kv_data_path
+from .policy import DENY, PathIndex, kv_data_path
 
 PLUS_GLOB = re.compile(r"(\+/)+\*")
 
@@ -146,12 +146,13 @@ def policy_sudo(obs, ctx):
 )
 def reads_other_bots_secrets(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
-    owned = [(s, owners) for s in obs.kv if (owners := attr.kv_owners(s))]
+    owned = {kv_data_path(s.mount, s.path): (s, owners) for s in obs.kv if (owners := attr.kv_owners(s))}
+    index = PathIndex(owned)
     for bot_id in sorted(attr.bot_policies):
-        acl = attr.acl(bot_id)
         readable = defaultdict(list)
-        for secret, owners in owned:
-            if bot_id not in owners and acl.allows("read", kv_data_path(secret.mount, secret.path)):
+        for path in index.readable(attr.acl(bot_id)):
+            secret, owners = owned[path]
+            if bot_id not in owners:
                 for owner in owners:
                     readable[owner].append(secret.ref)
         bot = ctx.fleet.bots[bot_id]

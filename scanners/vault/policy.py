@@ -12,6 +12,7 @@ this set of policies grant on that path", following Vault's matching rules:
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -145,3 +146,36 @@ def kv_data_path(mount: str, path: str) -> str:
 
 def kv_metadata_path(mount: str, path: str) -> str:
     return f"{mount.strip('/')}/metadata/{path.strip('/')}"
+
+
+class PathIndex:
+    """Sorted API paths, to find the ones a rule can match without testing every path: a rule only
+    matches paths that start with its literal prefix (everything before the first `+` or `*`)."""
+
+    def __init__(self, paths):
+        self.paths = sorted(set(paths))
+        self._exact = set(self.paths)
+
+    def matching(self, rule: Rule):
+        literal = rule.path
+        for mark in ("+", "*"):
+            cut = literal.find(mark)
+            if cut >= 0:
+                literal = literal[:cut]
+        if literal == rule.path:  # an exact rule
+            if literal in self._exact:
+                yield literal
+            return
+        i = bisect.bisect_left(self.paths, literal)
+        while i < len(self.paths) and self.paths[i].startswith(literal):
+            if rule.matches(self.paths[i]):
+                yield self.paths[i]
+            i += 1
+
+    def readable(self, acl: Acl, capability: str = "read"):
+        """The indexed paths on which `acl` grants `capability` (after Vault's priority rules)."""
+        candidates = set()
+        for rule in acl.rules:
+            if capability in rule.capabilities and DENY not in rule.capabilities:
+                candidates.update(self.matching(rule))
+        return sorted(p for p in candidates if acl.allows(capability, p))

@@ -120,3 +120,21 @@ def test_more_specific_deny_under_a_broad_grant():
     a = acl('path "secret/*" { capabilities = ["read"] }', 'path "secret/data/payments/*" { capabilities = ["deny"] }')
     assert not a.allows("read", "secret/data/payments/stripe")
     assert a.allows("read", "secret/data/ops/thing")
+
+
+def test_path_index_finds_exactly_what_checking_every_path_finds():
+    from scanners.vault.policy import PathIndex
+
+    paths = [f"secret/data/{t}/{b}/{s}" for t in ("pay", "ops", "app") for b in ("x", "y", "xy") for s in ("k", "kk")]
+    a = acl(
+        'path "secret/data/pay/*" { capabilities = ["read"] }',
+        'path "secret/data/pay/x/k" { capabilities = ["deny"] }',
+        'path "secret/data/+/y/*" { capabilities = ["read"] }',
+        'path "secret/data/ops/x*" { capabilities = ["read", "list"] }',
+        'path "secret/data/app/xy/kk" { capabilities = ["read"] }',
+        'path "secret/data/+/+/k" { capabilities = ["list"] }',
+        'path "secret/data/app/+/k" { capabilities = ["deny"] }',
+    )
+    expected = sorted(p for p in paths if a.allows("read", p))
+    assert PathIndex(paths).readable(a) == expected
+    assert "secret/data/pay/x/k" not in expected and "secret/data/ops/xy/kk" in expected
