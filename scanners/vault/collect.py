@@ -42,7 +42,8 @@ def _health(conn: VaultConnection, obs: VaultObservations, _fan, _errors) -> Non
     try:
         conn.client.auth.token.lookup_self()
     except hvac_exc.Forbidden:
-        raise ProbeError(f"{conn.url}: the probe's token was rejected (invalid, expired or revoked)") from None
+        raise ProbeError(f"{conn.url}: the probe's token was rejected (invalid, expired or revoked, "
+                         "or its policies lack read on auth/token/lookup-self)") from None
 
 
 def _audit(conn, obs, _fan, _errors) -> None:
