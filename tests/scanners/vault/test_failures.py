@@ -44,12 +44,30 @@ def test_unreachable_vault_fails_and_keeps_findings_while_others_run(vault_fleet
 
 def test_tls_error_is_a_clear_failure(vault_fleet, bao):
     conn = Connector.objects.get(name="test-vault")
-    conn.options = {**conn.options, "url": bao.url.replace("http://", "https://")}
+    conn.options = {**conn.options, "url": bao.url.replace("http://", "https://")}  # HTTPS to an HTTP port
     conn.save()
     run = audit_run_in_process(connector_names=["test-vault"])
     probe = _probe(run, "test-vault")
     assert probe.status == ProbeRun.Status.FAILED
     assert "TLS error" in probe.error
+
+
+def test_https_with_ca_cert_and_unknown_ca(db, tmp_path, monkeypatch):
+    port, token = free_port(), "root-" + secrets.token_hex(6)
+    proc = dev_server_start(port=port, root_token=token, log_path=tmp_path / "bao.log", tls_dir=tmp_path)
+    monkeypatch.setenv("VAULT_TOKEN", token)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        Connector.objects.create(name="tls-ok", kind="vault",
+                                 options={"url": url, "ca_cert": str(tmp_path / "vault-ca.pem")})
+        Connector.objects.create(name="tls-unknown-ca", kind="vault", options={"url": url})
+        run = audit_run_in_process(connector_names=["tls-ok", "tls-unknown-ca"])
+    finally:
+        dev_server_stop(proc)
+    assert _probe(run, "tls-ok").status == ProbeRun.Status.OK, _probe(run, "tls-ok").error
+    bad = _probe(run, "tls-unknown-ca")
+    assert bad.status == ProbeRun.Status.FAILED
+    assert "TLS error" in bad.error and "CERTIFICATE_VERIFY_FAILED" in bad.error
 
 
 def test_sealed_vault_fails_with_that_said(db, tmp_path, monkeypatch):
