@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import hvac
@@ -46,6 +46,7 @@ class VaultConnection:
     url: str
     kv_mounts: list[str]
     workers: int
+    login_accessor: str = ""  # the token this probe's AppRole login created (skipped, then revoked)
 
 
 def env_suffix(connector_name: str) -> str:
@@ -96,14 +97,22 @@ def vault_connect(connector) -> VaultConnection:
             if not role_id or not secret_id:
                 raise ProbeError(f"{url}: auth 'approle' needs VAULT_ROLE_ID and VAULT_SECRET_ID "
                                  f"(or VAULT_ROLE_ID_{env_suffix(name)} / VAULT_SECRET_ID_{env_suffix(name)})")
-            client.auth.approle.login(role_id=role_id, secret_id=secret_id,
-                                      mount_point=options.get("approle_mount", "approle"))
+            login = client.auth.approle.login(role_id=role_id, secret_id=secret_id,
+                                              mount_point=options.get("approle_mount", "approle"))
+            conn.login_accessor = (login.get("auth") or {}).get("accessor", "")
         else:
             token = env_value("VAULT_TOKEN", name)
             if not token:
                 raise ProbeError(f"{url}: no Vault token: set VAULT_TOKEN or VAULT_TOKEN_{env_suffix(name)}")
             client.token = token
     return conn
+
+
+def vault_logout(conn: VaultConnection) -> None:
+    """Revoke the token of this probe's own AppRole login, so audits do not pile up live tokens."""
+    if conn.login_accessor:
+        with suppress(Exception):  # best effort: the token expires by its TTL anyway
+            conn.client.auth.token.revoke_self()
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from hvac import exceptions as hvac_exc
 
 from ..registry import Collected, ProbeError
 from .attribution import kv_credentials
-from .client import VaultConnection, vault_connect, vault_errors
+from .client import VaultConnection, vault_connect, vault_errors, vault_logout
 from .fanout import Fanout
 from .kv import KvWalker
 from .observations import AppRole, TokenInfo, TokenRole, VaultObservations, parse_time
@@ -47,7 +47,12 @@ def _health(conn: VaultConnection, obs: VaultObservations, _fan, _errors) -> Non
 
 
 def _audit(conn, obs, _fan, _errors) -> None:
-    obs.audit_devices = sorted(_data(conn.client.sys.list_enabled_audit_devices()))
+    try:
+        obs.audit_devices = sorted(_data(conn.client.sys.list_enabled_audit_devices()))
+    except hvac_exc.InvalidRequest as exc:
+        if "root namespace" not in str(exc):
+            raise
+        # audit devices are cluster-wide: a probe scoped to a namespace cannot see them (left unknown)
 
 
 def _mounts(conn, obs, _fan, _errors) -> None:
@@ -79,6 +84,7 @@ def _tokens(conn, obs, fan: Fanout, errors) -> None:
                       "token checks skipped")
         return
     tokens = []
+    accessors = [a for a in accessors if a != conn.login_accessor]  # the probe's own short-lived login
     for accessor, fut in fan.map(conn.client.auth.token.lookup_accessor, accessors):
         try:
             d = _data(fut.result())
@@ -153,6 +159,11 @@ def _kv(conn, obs, fan: Fanout, errors) -> None:
     obs.kv_mounts_complete = set(mounts) - walker.failed
 
 
+def _first_line(exc) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
 SECTIONS = [
     ("health", _health), ("audit devices (sys/audit, needs sudo)", _audit), ("mounts", _mounts),
     ("policies", _policies), ("token accessors", _tokens), ("approle", _approles),
@@ -164,13 +175,18 @@ def collect(connector, ctx) -> Collected:
     conn = vault_connect(connector)
     obs = VaultObservations(cluster=connector.name, url=conn.url)
     errors: list[str] = []
-    with Fanout(conn.workers) as fan:
-        for what, section in SECTIONS:
-            with vault_errors(conn, what):
-                try:
-                    section(conn, obs, fan, errors)
-                except hvac_exc.Forbidden as exc:
-                    errors.append(f"{what}: permission denied ({str(exc).splitlines()[0][:200]})")
+    try:
+        with Fanout(conn.workers) as fan:
+            for what, section in SECTIONS:
+                with vault_errors(conn, what):
+                    try:
+                        section(conn, obs, fan, errors)
+                    except hvac_exc.Forbidden as exc:
+                        errors.append(f"{what}: permission denied ({_first_line(exc)})")
+                    except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
+                        errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
+    finally:
+        vault_logout(conn)
     credential_facts = {
         cred.pk: {"created_at": secret.created_time, "last_rotated_at": secret.updated_time}
         for cred, secret in kv_credentials(obs, ctx.fleet, conn.kv_mounts)

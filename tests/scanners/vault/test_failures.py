@@ -110,6 +110,10 @@ def test_approle_login_from_connector_named_env(vault_fleet, bao, monkeypatch):
     probe = _probe(audit_run_in_process(connector_names=["test-vault"]), "test-vault")
     assert probe.status == ProbeRun.Status.PARTIAL  # the probe-limited policy has no sudo
     assert probe.counts["kv_secrets"] >= 6 and probe.counts["policies"] >= 5
+    # its own login token was neither reported nor left behind
+    token = bao.client().auth.token
+    metas = [token.lookup_accessor(a)["data"]["meta"] or {} for a in token.list_accessors()["data"]["keys"]]
+    assert not [m for m in metas if m.get("role_name") == "botaudit-probe"]
 
 
 @pytest.mark.parametrize(("options", "env", "message"), [

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import hvac
 import pytest
 from django.utils import timezone
 from freezegun import freeze_time
@@ -134,3 +135,28 @@ def test_detailed_metadata_listing_and_per_secret_reads_agree(vault_fleet, bao, 
     assert view(detailed) == view(per_secret)
     assert len(view(detailed)) == 6
     assert not [e for e in per_secret.errors if e.startswith("kv")]
+
+
+def test_namespace_option_scopes_the_probe(vault_fleet, bao):
+    client = bao.client()
+    if "team-ns/" not in _namespaces(client):
+        client.sys.create_namespace("team-ns")
+    ns = hvac.Client(url=bao.url, token=bao.root_token, namespace="team-ns")
+    if "secret/" not in ns.sys.list_mounted_secrets_engines()["data"]:
+        ns.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
+    ns.secrets.kv.v2.create_or_update_secret(path="only/here", secret={"v": "x"}, mount_point="secret")
+    conn = Connector.objects.get(name="test-vault")
+    conn.options = {**conn.options, "namespace": "team-ns"}
+    conn.save()
+    probe = audit_run_in_process(connector_names=["test-vault"]).probe_runs.get(kind="vault")
+    assert probe.status == ProbeRun.Status.OK, probe.error
+    assert probe.counts["kv_secrets"] == 1
+    unowned = Finding.objects.get(check_id="vault.kv.unowned", last_probe_run=probe)
+    assert unowned.evidence["path"] == "secret/only/here"
+
+
+def _namespaces(client):
+    try:
+        return client.sys.list_namespaces()["data"]["keys"]
+    except hvac.exceptions.InvalidPath:
+        return []
