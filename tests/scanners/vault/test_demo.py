@@ -65,3 +65,12 @@ def test_seeder_says_plainly_when_vault_is_skipped(db, monkeypatch):
     assert line.startswith("Vault: skipped - no OpenBao dev server at") and "demo-vault disabled" in line
     conn.refresh_from_db()
     assert conn.enabled is False
+
+
+def test_seeder_says_so_when_the_server_refuses_its_token(db, bao, monkeypatch):
+    monkeypatch.setenv("VAULT_TOKEN", "not-this-servers-token")
+    conn = _fleet(bao.url)
+    line = vault_demo_seed()
+    assert line.startswith(f"Vault: skipped - could not seed {bao.url}: Forbidden")
+    conn.refresh_from_db()
+    assert conn.enabled is False
