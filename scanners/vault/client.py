@@ -97,8 +97,11 @@ def vault_connect(connector) -> VaultConnection:
             if not role_id or not secret_id:
                 raise ProbeError(f"{url}: auth 'approle' needs VAULT_ROLE_ID and VAULT_SECRET_ID "
                                  f"(or VAULT_ROLE_ID_{env_suffix(name)} / VAULT_SECRET_ID_{env_suffix(name)})")
-            login = client.auth.approle.login(role_id=role_id, secret_id=secret_id,
-                                              mount_point=options.get("approle_mount", "approle"))
+            mount = options.get("approle_mount", "approle")
+            try:
+                login = client.auth.approle.login(role_id=role_id, secret_id=secret_id, mount_point=mount)
+            except (hvac_exc.InvalidRequest, hvac_exc.Forbidden, hvac_exc.InvalidPath) as exc:
+                raise ProbeError(f"{url}: AppRole login rejected at auth/{mount}/login: {_short(exc)}") from None
             conn.login_accessor = (login.get("auth") or {}).get("accessor", "")
         else:
             token = env_value("VAULT_TOKEN", name)

@@ -124,6 +124,8 @@ def test_approle_login_from_connector_named_env(vault_fleet, bao, monkeypatch):
     ({"url": "URL"}, {}, "set VAULT_TOKEN or VAULT_TOKEN_BAD_ONE"),
     ({"url": "URL", "auth": "approle"}, {}, "VAULT_ROLE_ID_BAD_ONE"),
     ({"url": "URL"}, {"VAULT_TOKEN": "not-a-real-token"}, "token was rejected"),
+    ({"url": "URL", "auth": "approle"}, {"VAULT_ROLE_ID": "nope", "VAULT_SECRET_ID": "nope"},
+     "AppRole login rejected at auth/approle/login"),
 ])
 def test_bad_configuration_fails_naming_what(db, bao, monkeypatch, options, env, message):
     for name in ("VAULT_TOKEN", "VAULT_TOKEN_BAD_ONE", "VAULT_ROLE_ID", "VAULT_SECRET_ID"):
