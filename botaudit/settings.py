@@ -159,3 +159,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="BotAudit <botaudit@localhost>")
 BOTAUDIT_DIGEST_SECURITY_RECIPIENTS = env.list("BOTAUDIT_DIGEST_SECURITY_RECIPIENTS", default=[])
 BOTAUDIT_DIGEST_MAX_RETRIES = env.int("BOTAUDIT_DIGEST_MAX_RETRIES", default=5)
+
+# Vault / OpenBao probe (scanners/vault): thresholds and request concurrency.
+BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)
+BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=90)
+BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)

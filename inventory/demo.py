@@ -2,5 +2,6 @@
 and returns a line saying what it did (or plainly why it skipped)."""
 
 from scanners.aws.demo import aws_demo_seed
+from scanners.vault.demo import vault_demo_seed
 
-DEMO_SEEDERS = [aws_demo_seed]
+DEMO_SEEDERS = [aws_demo_seed, vault_demo_seed]

@@ -1,0 +1,201 @@
+"""collect(): read-only calls to one Vault / OpenBao cluster. Only metadata endpoints: no KV
+value, token id or secret id is ever requested. A 403 on one endpoint is recorded as an error
+(the probe becomes partial) and the rest still runs."""
+
+from __future__ import annotations
+
+from hvac import exceptions as hvac_exc
+
+from ..registry import Collected, ProbeError
+from .attribution import kv_credentials
+from .client import VaultConnection, vault_connect, vault_errors, vault_logout
+from .fanout import Fanout
+from .kv import KvWalker
+from .observations import AppRole, TokenInfo, TokenRole, VaultObservations, parse_time
+from .policy import PolicyParseError, Rule, policy_parse
+
+ROOT_RULES = [Rule(path="*", capabilities=frozenset({"create", "read", "update", "delete", "list", "sudo"}))]
+
+
+def _data(resp) -> dict:
+    if not isinstance(resp, dict):
+        return {}
+    return resp.get("data") if isinstance(resp.get("data"), dict) else resp
+
+
+def _keys(call) -> list[str]:
+    """A LIST call's keys; a 404 (nothing there) is an empty list."""
+    try:
+        return list(_data(call()).get("keys") or [])
+    except hvac_exc.InvalidPath:
+        return []
+
+
+def _health(conn: VaultConnection, obs: VaultObservations, _fan, _errors) -> None:
+    health = conn.client.sys.read_health_status(method="GET")
+    if isinstance(health, dict):
+        if health.get("sealed"):
+            raise ProbeError(f"{conn.url}: Vault is sealed")
+        if health.get("initialized") is False:
+            raise ProbeError(f"{conn.url}: Vault is not initialized")
+        obs.version = str(health.get("version", ""))
+    try:
+        conn.client.auth.token.lookup_self()
+    except hvac_exc.Forbidden:
+        raise ProbeError(f"{conn.url}: the probe's token was rejected (invalid, expired or revoked, "
+                         "or its policies lack read on auth/token/lookup-self)") from None
+
+
+def _audit(conn, obs, _fan, _errors) -> None:
+    try:
+        obs.audit_devices = sorted(_data(conn.client.sys.list_enabled_audit_devices()))
+    except hvac_exc.InvalidRequest as exc:
+        if "root namespace" not in str(exc):
+            raise
+        # audit devices are cluster-wide: a probe scoped to a namespace cannot see them (left unknown)
+
+
+def _mounts(conn, obs, _fan, _errors) -> None:
+    obs.auth_methods = {p: m.get("type", "") for p, m in _data(conn.client.sys.list_auth_methods()).items()
+                        if isinstance(m, dict)}
+    obs.secret_engines = {
+        p: {"type": m.get("type", ""), "version": str((m.get("options") or {}).get("version", ""))}
+        for p, m in _data(conn.client.sys.list_mounted_secrets_engines()).items() if isinstance(m, dict)
+    }
+
+
+def _policies(conn, obs, fan: Fanout, errors) -> None:
+    names = _keys(conn.client.sys.list_acl_policies)
+    for name, fut in fan.map(lambda n: conn.client.sys.read_acl_policy(n), [n for n in names if n != "root"]):
+        try:
+            obs.policies[name] = policy_parse(name, _data(fut.result()).get("policy", ""))
+        except hvac_exc.Forbidden:
+            errors.append(f"policies: permission denied reading sys/policies/acl/{name}")
+        except PolicyParseError as exc:
+            errors.append(str(exc))
+    obs.policies["root"] = ROOT_RULES
+
+
+def _tokens(conn, obs, fan: Fanout, errors) -> None:
+    try:
+        accessors = _keys(conn.client.auth.token.list_accessors)
+    except hvac_exc.Forbidden:
+        errors.append("token accessors: permission denied on LIST auth/token/accessors (needs sudo); "
+                      "token checks skipped")
+        return
+    tokens = []
+    accessors = [a for a in accessors if a != conn.login_accessor]  # the probe's own short-lived login
+    for accessor, fut in fan.map(conn.client.auth.token.lookup_accessor, accessors):
+        try:
+            d = _data(fut.result())
+        except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath):
+            continue  # expired or revoked between the listing and the lookup
+        tokens.append(TokenInfo(
+            accessor=accessor, policies=list(d.get("policies") or []), ttl=int(d.get("ttl") or 0),
+            creation_ttl=int(d.get("creation_ttl") or 0), expire_time=parse_time(d.get("expire_time")),
+            creation_time=d.get("creation_time"), orphan=bool(d.get("orphan")), period=int(d.get("period") or 0),
+            display_name=d.get("display_name") or "", meta=dict(d.get("meta") or {}), role=d.get("role") or "",
+            path=d.get("path") or "",
+        ))
+    obs.tokens = sorted(tokens, key=lambda t: t.accessor)
+
+
+def _read_approle(conn, mount: str, name: str) -> AppRole:
+    approle = conn.client.auth.approle
+    role = AppRole(mount=mount, name=name, settings=_data(approle.read_role(name, mount_point=mount)))
+    for accessor in _keys(lambda: approle.list_secret_id_accessors(name, mount_point=mount)):
+        try:
+            info = _data(approle.read_secret_id_accessor(name, accessor, mount_point=mount))
+        except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath):
+            continue
+        role.secret_ids.append({k: info.get(k) for k in (
+            "secret_id_accessor", "secret_id_ttl", "secret_id_num_uses", "expiration_time",
+            "creation_time", "cidr_list", "token_bound_cidrs")})
+    return role
+
+
+def _approles(conn, obs, fan: Fanout, errors) -> None:
+    roles, complete = [], True
+    for path in sorted(p for p, kind in obs.auth_methods.items() if kind == "approle"):
+        mount = path.strip("/")
+        try:
+            names = _keys(lambda m=mount: conn.client.auth.approle.list_roles(mount_point=m))
+        except hvac_exc.Forbidden:
+            errors.append(f"approle: permission denied listing auth/{mount}/role")
+            complete = False
+            continue
+        for name, fut in fan.map(lambda n, m=mount: _read_approle(conn, m, n), names):
+            try:
+                roles.append(fut.result())
+            except hvac_exc.Forbidden:
+                errors.append(f"approle: permission denied reading auth/{mount}/role/{name}")
+                complete = False
+    obs.approles = sorted(roles, key=lambda r: (r.mount, r.name)) if complete else None
+
+
+def _token_roles(conn, obs, fan: Fanout, errors) -> None:
+    token = conn.client.auth.token
+    try:
+        names = _keys(token.list_roles)
+    except hvac_exc.Forbidden:
+        errors.append("token roles: permission denied listing auth/token/roles")
+        return
+    roles = []
+    for name, fut in fan.map(token.read_role, names):
+        roles.append(TokenRole(name=name, allowed_policies=list(_data(fut.result()).get("allowed_policies") or [])))
+    obs.token_roles = sorted(roles, key=lambda r: r.name)
+
+
+def _kv(conn, obs, fan: Fanout, errors) -> None:
+    mounts = []
+    for mount in conn.kv_mounts:
+        engine = obs.secret_engines.get(f"{mount}/")
+        if obs.secret_engines and (engine is None or engine["type"] != "kv" or engine["version"] != "2"):
+            errors.append(f"kv mount {mount!r}: not a KV version 2 secret engine on {conn.url}")
+            continue
+        mounts.append(mount)
+    walker = KvWalker(conn, fan, errors)
+    obs.kv = walker.walk(mounts)
+    obs.kv_mounts_complete = set(mounts) - walker.failed
+
+
+def _first_line(exc) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+SECTIONS = [
+    ("health", _health), ("audit devices (sys/audit, needs sudo)", _audit), ("mounts", _mounts),
+    ("policies", _policies), ("token accessors", _tokens), ("approle", _approles),
+    ("token roles", _token_roles), ("kv metadata", _kv),
+]
+
+
+def collect(connector, ctx) -> Collected:
+    conn = vault_connect(connector)
+    obs = VaultObservations(cluster=connector.name, url=conn.url)
+    errors: list[str] = []
+    try:
+        with Fanout(conn.workers) as fan:
+            for what, section in SECTIONS:
+                with vault_errors(conn, what):
+                    try:
+                        section(conn, obs, fan, errors)
+                    except hvac_exc.Forbidden as exc:
+                        errors.append(f"{what}: permission denied ({_first_line(exc)})")
+                    except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
+                        errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
+    finally:
+        vault_logout(conn)
+    credential_facts = {
+        cred.pk: {"created_at": secret.created_time, "last_rotated_at": secret.updated_time}
+        for cred, secret in kv_credentials(obs, ctx.fleet, conn.kv_mounts)
+    }
+    counts = {
+        "kv_secrets": len(obs.kv), "policies": len(obs.policies) - 1, "tokens": len(obs.tokens or []),
+        "approles": len(obs.approles or []), "audit_devices": len(obs.audit_devices or []),
+        "http_requests": conn.counter.value,
+    }
+    facts = {"cluster": connector.name, "url": conn.url, "version": obs.version, "kv_secrets": len(obs.kv)}
+    return Collected(observations=obs, api_calls=conn.counter.value, errors=errors, counts=counts,
+                     facts=facts, credential_facts=credential_facts)
