@@ -146,3 +146,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Dashboard (issue 6): a strict Content-Security-Policy header on every response.
+MIDDLEWARE += ["inventory.middleware.ContentSecurityPolicyMiddleware"]

@@ -1,0 +1,109 @@
+"""Overview, Fleet and Bot pages, and the audit spreadsheet exports. Thin: reads live in selectors."""
+
+from django.db.models import Prefetch
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from scanners.models import SEVERITY_ORDER, BotScore, Category, Finding
+
+from .charts import score_chart_svg, weekly_chart_svg
+from .credentials import credential_age_days, credential_rotated_days, credential_rotation_overdue
+from .exports_log import export_record
+from .filters import BotFilter
+from .fleet import fleet_rows
+from .overview import overview_data
+from .selectors import bots_visible_to
+from .spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
+from .tables import BotTable, risk_cell
+
+PER_PAGE_CHOICES = (25, 50, 100, 250)
+SCORE_HISTORY = 30
+
+
+class PerPageMixin:
+    def get_table_pagination(self, table):
+        try:
+            per_page = int(self.request.GET.get("per_page", 50))
+        except ValueError:
+            per_page = 50
+        return {"per_page": per_page if per_page in PER_PAGE_CHOICES else 50}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, **kwargs)
+
+
+class UserFilterMixin:
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
+
+
+def overview(request):
+    data = overview_data(user=request.user)
+    return render(request, "inventory/overview.html", {**data, "weekly_svg": weekly_chart_svg(data["weekly"])})
+
+
+class BotListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+    table_class = BotTable
+    filterset_class = BotFilter
+    template_name = "inventory/bot_list.html"
+
+    def get_queryset(self):
+        return fleet_rows(user=self.request.user)
+
+
+def bot_detail(request, slug):
+    bot = get_object_or_404(
+        bots_visible_to(request.user).select_related("team").prefetch_related(
+            "identities", "credentials", "repositories",
+            Prefetch("findings", queryset=Finding.objects.filter(status=Finding.Status.OPEN), to_attr="open_findings"),
+        ),
+        slug=slug,
+    )
+    now = timezone.now()
+    credentials = [
+        {"c": c, "age": credential_age_days(c, now=now), "since_rotation": credential_rotated_days(c, now=now),
+         "overdue": credential_rotation_overdue(c, now=now)}
+        for c in bot.credentials.all()
+    ]
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    groups = {}
+    for f in sorted(bot.open_findings, key=lambda f: (rank.get(f.severity, 9), f.check_id, f.subject)):
+        groups.setdefault(f.category, []).append(f)
+    labels = dict(Category.choices)
+    scores = list(BotScore.objects.filter(bot=bot).select_related("audit_run").order_by("-audit_run_id")
+                  [:SCORE_HISTORY])
+    current = scores[0] if scores else None
+    history = [(f"audit #{s.audit_run_id} {s.audit_run.started:%Y-%m-%d}", s.score) for s in reversed(scores)]
+    return render(request, "inventory/bot_detail.html", {
+        "bot": bot, "credentials": credentials,
+        "finding_groups": [(labels.get(cat, cat), items) for cat, items in groups.items()],
+        "current": current, "risk": risk_cell(current.score if current else None),
+        "score_svg": score_chart_svg(history),
+    })
+
+
+def _export_bots(request):
+    filterset = BotFilter(request.GET or None, queryset=fleet_rows(user=request.user), user=request.user)
+    return filterset.qs if filterset.is_bound else filterset.queryset
+
+
+def export_audit_csv(request):
+    export_record(user=request.user, kind="audit.csv", filters=request.GET)
+    lines = csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=_export_bots(request)))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="botaudit-audit.csv"'
+    return response
+
+
+def export_audit_xlsx(request):
+    import tempfile
+
+    export_record(user=request.user, kind="audit.xlsx", filters=request.GET)
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    xlsx_write(header=AUDIT_COLUMNS, rows=audit_rows(bots=_export_bots(request)), target=target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename="botaudit-audit.xlsx",
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

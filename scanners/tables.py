@@ -1,0 +1,64 @@
+"""Findings and runs tables (django-tables2)."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import AuditRun, Finding
+
+
+def _bot_url(record):
+    return reverse("bot_detail", kwargs={"slug": record.bot.slug}) if record.bot_id else None
+
+
+class FindingTable(tables.Table):
+    pk = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"aria-label": "select all (no effect)"},
+                                                     "td__input": {"aria-label": "select finding"}})
+    severity = tables.Column()
+    check_id = tables.Column(verbose_name="Check")
+    title = tables.Column()
+    bot = tables.Column(accessor="bot__name", linkify=_bot_url,
+                        order_by=("bot__name",))
+    team = tables.Column(accessor="bot__team__name", verbose_name="Team", orderable=False)
+    subject = tables.Column()
+    status = tables.Column()
+    first_seen = tables.DateTimeColumn(format="Y-m-d")
+    last_seen = tables.DateTimeColumn(format="Y-m-d")
+
+    class Meta:
+        model = Finding
+        fields = ("pk", "severity", "check_id", "title", "bot", "team", "subject", "status", "first_seen",
+                  "last_seen")
+        template_name = "django_tables2/table.html"
+        attrs = {"class": "table"}
+        order_by = ("-id",)
+
+    def render_severity(self, value):
+        return format_html('<span class="badge sev-{}">{}</span>', value, value)
+
+    def render_status(self, value, record):
+        return format_html('<span class="status st-{}">{}</span>', record.status, value)
+
+
+class AuditRunTable(tables.Table):
+    pk = tables.Column(verbose_name="Audit")
+    started = tables.DateTimeColumn(format="Y-m-d H:i:s")
+    status = tables.Column()
+    trigger = tables.Column()
+    duration = tables.Column(empty_values=(), orderable=False)
+    probes = tables.TemplateColumn(template_name="scanners/probe_runs_cell.html", orderable=False)
+
+    class Meta:
+        model = AuditRun
+        fields = ("pk", "started", "status", "trigger", "duration", "probes")
+        template_name = "django_tables2/table.html"
+        attrs = {"class": "table"}
+        order_by = ("-started",)
+
+    def render_status(self, value, record):
+        return format_html('<span class="status st-{}">{}</span>', record.status, value)
+
+    def render_duration(self, record):
+        if not record.finished:
+            return "running"
+        return f"{(record.finished - record.started).total_seconds():.1f} s"
