@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, Subquery
+from collections import Counter
+
+from django.db.models import Subquery
 
 from scanners.queries import audit_run_latest, findings_open_counts, findings_weekly
 from scanners.scoring import risk_band
@@ -15,12 +17,8 @@ from .selectors import bots_visible_to
 def overview_data(*, user) -> dict:
     scored = bots_visible_to(user).filter(status=Bot.Status.ACTIVE).annotate(
         risk_score=Subquery(latest_score_of().values("score")[:1]))
-    band_counts = scored.aggregate(
-        **{band: Count("pk", filter=Q(risk_score__gte=lo, risk_score__lte=hi)) for band, lo, hi in RISK_BANDS},
-        unknown=Count("pk", filter=Q(risk_score__isnull=True)),
-        total=Count("pk"),
-    )
-    total = band_counts.pop("total")
+    band_counts = Counter(risk_band(score) for score in scored.values_list("risk_score", flat=True))
+    total = sum(band_counts.values())
     riskiest = list(fleet_rows(user=user).filter(status=Bot.Status.ACTIVE, risk_score__gt=0)
                     .order_by("-risk_score", "name")[:10])
     for bot in riskiest:
@@ -28,7 +26,7 @@ def overview_data(*, user) -> dict:
     last_run = audit_run_latest()
     return {
         "bot_total": total,
-        "bands": [(band, band_counts[band]) for band in [b for b, _, _ in RISK_BANDS] + ["unknown"]],
+        "bands": [(band, band_counts.get(band, 0)) for band in [b for b, _, _ in RISK_BANDS] + ["unknown"]],
         "riskiest": riskiest,
         "open": findings_open_counts(user=user),
         "weekly": findings_weekly(user=user),

@@ -5,6 +5,8 @@ from django.utils.html import format_html, format_html_join
 
 from scanners.scoring import risk_band
 
+from . import tables_speedup  # noqa: F401 - remembers render signatures
+from .columns import DateColumn
 from .fleet import SEVERITIES
 
 
@@ -31,10 +33,10 @@ class BotTable(tables.Table):
     findings = tables.Column(empty_values=(), verbose_name="Open findings",
                              order_by=("-open_critical", "-open_high", "-open_medium", "-open_low"))
     risk_score = tables.Column(verbose_name="Risk score")
-    last_audited = tables.DateTimeColumn(format="Y-m-d H:i")
+    last_audited = DateColumn()
 
     class Meta:
-        template_name = "django_tables2/table.html"
+        template_name = "tables/lean.html"
         attrs = {"class": "table"}
         order_by = ("name",)
 

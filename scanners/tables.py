@@ -4,6 +4,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from inventory.columns import DateColumn
+
 from .models import AuditRun, Finding
 
 
@@ -22,16 +24,15 @@ class FindingTable(tables.Table):
     team = tables.Column(accessor="bot__team__name", verbose_name="Team", orderable=False)
     subject = tables.Column()
     status = tables.Column()
-    first_seen = tables.DateTimeColumn(format="Y-m-d")
-    last_seen = tables.DateTimeColumn(format="Y-m-d")
+    first_seen = DateColumn(fmt="%Y-%m-%d")
+    last_seen = DateColumn(fmt="%Y-%m-%d")
 
     class Meta:
         model = Finding
         fields = ("pk", "severity", "check_id", "title", "bot", "team", "subject", "status", "first_seen",
                   "last_seen")
-        template_name = "django_tables2/table.html"
+        template_name = "tables/lean.html"
         attrs = {"class": "table"}
-        order_by = ("-id",)
 
     def render_severity(self, value):
         return format_html('<span class="badge sev-{}">{}</span>', value, value)
@@ -42,7 +43,7 @@ class FindingTable(tables.Table):
 
 class AuditRunTable(tables.Table):
     pk = tables.Column(verbose_name="Audit")
-    started = tables.DateTimeColumn(format="Y-m-d H:i:s")
+    started = DateColumn(fmt="%Y-%m-%d %H:%M:%S")
     status = tables.Column()
     trigger = tables.Column()
     duration = tables.Column(empty_values=(), orderable=False)
@@ -51,7 +52,7 @@ class AuditRunTable(tables.Table):
     class Meta:
         model = AuditRun
         fields = ("pk", "started", "status", "trigger", "duration", "probes")
-        template_name = "django_tables2/table.html"
+        template_name = "tables/lean.html"
         attrs = {"class": "table"}
         order_by = ("-started",)
 

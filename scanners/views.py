@@ -23,7 +23,7 @@ from .tables import AuditRunTable, FindingTable
 
 
 def _findings(user):
-    return findings_visible_to(user).select_related("bot", "bot__team")
+    return findings_visible_to(user).select_related("bot", "bot__team").order_by("-id")
 
 
 class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
