@@ -26,7 +26,7 @@ def risk_cell(value) -> str:
 
 class BotTable(tables.Table):
     name = tables.Column(linkify=("bot_detail", {"slug": tables.A("slug")}))
-    team = tables.Column(accessor="team__name", order_by=("team__name", "name"))
+    team = tables.Column(accessor="team__name", order_by=("team__name", "name"), verbose_name="Team")
     owner_email = tables.Column(verbose_name="Owner")
     environment = tables.Column()
     credential_count = tables.Column(verbose_name="Credentials")
