@@ -1,5 +1,3 @@
-import sys
-
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.exports_log import export_record
@@ -30,10 +28,10 @@ class Command(BaseCommand):
         if format == "xlsx":
             xlsx_write(header=AUDIT_COLUMNS, rows=rows, target=output)
             return
-        out = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-        try:
+        if not output:
+            for chunk in csv_lines(header=AUDIT_COLUMNS, rows=rows):
+                self.stdout.write(chunk, ending="")
+            return
+        with open(output, "w", newline="", encoding="utf-8") as out:
             for chunk in csv_lines(header=AUDIT_COLUMNS, rows=rows):
                 out.write(chunk)
-        finally:
-            if output:
-                out.close()
