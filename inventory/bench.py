@@ -29,13 +29,21 @@ BATCH = 5000
 
 
 def bench_reset() -> None:
-    tables = [m._meta.db_table for m in (BotScore, Finding, ProbeRun, AuditRun, Identity, Credential, Bot, Team)]
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
+    """Wipe the inventory and findings (a benchmark database only): TRUNCATE on PostgreSQL outside a
+    transaction, DELETE in dependency order otherwise."""
+    from scanners.models import Digest
+
+    models = [BotScore, Finding, ProbeRun, AuditRun, Identity, Credential, Bot.repositories.through, Bot,
+              Team.members.through]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        tables = [m._meta.db_table for m in (*models, Team)]
+        with connection.cursor() as cur:
             cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        else:
-            for table in tables:
-                cur.execute(f"DELETE FROM {table}")  # noqa: S608 - model table names
+        return
+    Digest.objects.update(team=None)
+    with connection.cursor() as cur:
+        for model in (*models, Team):
+            cur.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - model table names
 
 
 @transaction.atomic
