@@ -15,7 +15,8 @@ class FindingFilter(filters.FilterSet):
     severity = filters.ChoiceFilter(choices=Severity.choices)
     category = filters.ChoiceFilter(choices=Category.choices)
     check_id = filters.CharFilter(label="Check id", lookup_expr="startswith")
-    team = filters.ModelChoiceFilter(queryset=Team.objects.none(), field_name="bot__team", to_field_name="slug")
+    team = filters.ModelChoiceFilter(queryset=Team.objects.none(), field_name="bot__team", to_field_name="slug",
+                                     label="Team")
     bot = filters.CharFilter(method="filter_bot", label="Bot (name or slug)")
     first_seen = filters.DateFromToRangeFilter(
         label="First seen (from / to)",

@@ -19,7 +19,7 @@ class FindingTable(tables.Table):
     severity = tables.Column()
     check_id = tables.Column(verbose_name="Check")
     title = tables.Column()
-    bot = tables.Column(accessor="bot__name", linkify=_bot_url,
+    bot = tables.Column(accessor="bot__name", linkify=_bot_url, verbose_name="Bot",
                         order_by=("bot__name",))
     team = tables.Column(accessor="bot__team__name", verbose_name="Team", orderable=False)
     subject = tables.Column()
