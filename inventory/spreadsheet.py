@@ -42,21 +42,25 @@ def _blank(value):
 
 
 def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
-    bots = Bot.objects.filter(pk__in=ids).select_related("team").annotate(
+    bots = {b.pk: b for b in Bot.objects.filter(pk__in=ids).annotate(
         risk_score=_latest("score"), last_audited=_latest("audit_run__finished"),
-    ).in_bulk()
+    ).values_list("pk", "team__name", "name", "owner_email", "environment", "risk_score", "last_audited",
+                  named=True)}
     creds = defaultdict(list)
-    for cred in Credential.objects.filter(bot_id__in=ids).order_by("bot_id", "name"):
+    for cred in Credential.objects.filter(bot_id__in=ids).order_by("bot_id", "name").values_list(
+            "bot_id", "name", "store", "ref", "service", "created_at", "last_rotated_at", "rotation_days",
+            "last_used_at", named=True):
         creds[cred.bot_id].append(cred)
     identities = defaultdict(list)
     for bot_id, kind, ref in Identity.objects.filter(bot_id__in=ids).order_by("kind", "ref").values_list(
             "bot_id", "kind", "ref"):
         identities[bot_id].append(f"{kind}:{ref}")
     counts = defaultdict(lambda: defaultdict(int))
-    for row in (Finding.objects.filter(bot_id__in=ids, status=Finding.Status.OPEN).order_by()
-                .values("bot_id", "severity", "category").annotate(n=Count("pk"))):
-        counts[row["bot_id"]][row["severity"]] += row["n"]
-        counts[row["bot_id"]][row["category"]] += row["n"]
+    for bot_id, severity, category, n in (
+            Finding.objects.filter(bot_id__in=ids, status=Finding.Status.OPEN).order_by()
+            .values_list("bot_id", "severity", "category").annotate(n=Count("pk"))):
+        counts[bot_id][severity] += n
+        counts[bot_id][category] += n
     return bots, creds, identities, counts
 
 
@@ -66,21 +70,22 @@ def _latest(field):
 
 def _bot_rows(bot, creds, identities, counts, now) -> Iterator[list]:
     c = counts.get(bot.pk, {})
-    head = [bot.team.name, bot.name, bot.owner_email, bot.environment]
+    head = [neutralise(v) for v in (bot.team__name, bot.name, bot.owner_email, bot.environment)]
     tail = [
         _yes_no(c.get(Category.OVER_BROAD_ACCESS, 0) > 0), _yes_no(c.get(Category.LEAK, 0) > 0),
         c.get("critical", 0), c.get("high", 0), c.get("medium", 0), c.get("low", 0),
         _blank(bot.risk_score), _iso(bot.last_audited),
     ]
-    ids = "; ".join(identities.get(bot.pk, []))
+    ids = neutralise("; ".join(identities.get(bot.pk, [])))
     if not creds:
         yield head + ["", "", "", "", ids, "", "", "", "", "", ""] + tail
         return
     for cred in creds:
         yield head + [
-            cred.name, cred.store, cred.ref, cred.service, ids, _iso(cred.created_at), _iso(cred.last_rotated_at),
-            _blank(credential_age_days(cred, now=now)), _blank(cred.rotation_days),
-            _yes_no(credential_rotation_overdue(cred, now=now)), _iso(cred.last_used_at),
+            neutralise(cred.name), cred.store, neutralise(cred.ref), neutralise(cred.service), ids,
+            _iso(cred.created_at), _iso(cred.last_rotated_at), _blank(credential_age_days(cred, now=now)),
+            _blank(cred.rotation_days), _yes_no(credential_rotation_overdue(cred, now=now)),
+            _iso(cred.last_used_at),
         ] + tail
 
 
@@ -93,8 +98,7 @@ def audit_rows(*, bots: QuerySet[Bot], now=None, chunk_size: int = CHUNK) -> Ite
         chunk = ids[start:start + chunk_size]
         by_id, creds, identities, counts = _chunk_context(chunk)
         for pk in chunk:
-            for row in _bot_rows(by_id[pk], creds.get(pk, []), identities, counts, now):
-                yield [neutralise(v) for v in row]
+            yield from _bot_rows(by_id[pk], creds.get(pk, []), identities, counts, now)
 
 
 def csv_lines(*, header: list[str], rows: Iterable[list], batch: int = 500) -> Iterator[str]:

@@ -14,8 +14,10 @@ def _bot_url(record):
 
 
 class FindingTable(tables.Table):
-    pk = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"aria-label": "select all (no effect)"},
-                                                     "td__input": {"aria-label": "select finding"}})
+    pk = tables.CheckBoxColumn(accessor="pk", attrs={
+        "th__input": {"aria-label": "select all on this page", "data-select-all": "pk"},
+        "td__input": {"aria-label": "select finding"},
+    })
     severity = tables.Column()
     check_id = tables.Column(verbose_name="Check")
     title = tables.Column()
@@ -34,8 +36,8 @@ class FindingTable(tables.Table):
         template_name = "tables/lean.html"
         attrs = {"class": "table"}
 
-    def render_severity(self, value):
-        return format_html('<span class="badge sev-{}">{}</span>', value, value)
+    def render_severity(self, value, record):
+        return format_html('<span class="badge sev-{}">{}</span>', record.severity, record.severity)
 
     def render_status(self, value, record):
         return format_html('<span class="status st-{}">{}</span>', record.status, value)

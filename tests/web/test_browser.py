@@ -78,6 +78,9 @@ def test_login_filter_open_triage_download(live_server, world, browser, shots, t
     page.screenshot(path=str(shots / "bot.png"), full_page=True)
 
     page.goto(f"{live_server.url}/findings/?bot=pay-bot&status=open")
+    page.check("input[data-select-all]")  # the vendored script ticks every row
+    assert page.locator("input[name=pk]:checked").count() == 2
+    page.uncheck("input[data-select-all]")
     leak = world["f_leak"]
     page.check(f"input[name=pk][value='{leak.pk}']")
     page.select_option("#id_action", "acknowledge")
