@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from itertools import islice
 
-from django.db.models import Count, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, QuerySet, Subquery, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from scanners.models import Category, Finding
@@ -41,16 +46,25 @@ def _blank(value):
     return "" if value is None else value
 
 
+def _ids(ids: list[int]):
+    """The chunk's bot ids as one array parameter on PostgreSQL (a 2,000-item IN list cost more
+    Python time than the rows), a plain list elsewhere."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return ids
+
+
 def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
+    ids = _ids(ids)
     bots = {b.pk: b for b in Bot.objects.filter(pk__in=ids).annotate(
-        risk_score=_latest("score"), last_audited=_latest("audit_run__finished"),
+        risk_score=_latest("score"), last_audited=_text(_latest("audit_run__finished")),
     ).values_list("pk", "team__name", "name", "owner_email", "environment", "risk_score", "last_audited",
                   named=True)}
     creds = defaultdict(list)
-    for cred in Credential.objects.filter(bot_id__in=ids).order_by("bot_id", "name").values_list(
-            "bot_id", "name", "store", "ref", "service", "created_at", "last_rotated_at", "rotation_days",
-            "last_used_at", named=True):
-        creds[cred.bot_id].append(cred)
+    for cred in Credential.objects.filter(bot_id__in=ids).order_by("bot_id", "name").annotate(
+            created=_text("created_at"), rotated=_text("last_rotated_at"), used=_text("last_used_at"),
+    ).values_list("bot_id", "name", "store", "ref", "service", "created", "rotated", "rotation_days", "used"):
+        creds[cred[0]].append(_Cred(*cred[1:5], _dt(cred[5]), _dt(cred[6]), cred[7], _dt(cred[8])))
     identities = defaultdict(list)
     for bot_id, kind, ref in Identity.objects.filter(bot_id__in=ids).order_by("kind", "ref").values_list(
             "bot_id", "kind", "ref"):
@@ -68,13 +82,29 @@ def _latest(field):
     return Subquery(latest_score_of().values(field)[:1])
 
 
+def _text(expression):
+    """Datetimes come back as text and are parsed by the C datetime.fromisoformat: the ORM's per-value
+    converters were most of the export's CPU time."""
+    return Cast(expression, TextField())
+
+
+def _dt(text):
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_Cred = namedtuple("_Cred", "name store ref service created_at last_rotated_at rotation_days last_used_at")
+
+
 def _bot_rows(bot, creds, identities, counts, now) -> Iterator[list]:
     c = counts.get(bot.pk, {})
     head = [neutralise(v) for v in (bot.team__name, bot.name, bot.owner_email, bot.environment)]
     tail = [
         _yes_no(c.get(Category.OVER_BROAD_ACCESS, 0) > 0), _yes_no(c.get(Category.LEAK, 0) > 0),
         c.get("critical", 0), c.get("high", 0), c.get("medium", 0), c.get("low", 0),
-        _blank(bot.risk_score), _iso(bot.last_audited),
+        _blank(bot.risk_score), _iso(_dt(bot.last_audited)),
     ]
     ids = neutralise("; ".join(identities.get(bot.pk, [])))
     if not creds:
@@ -101,18 +131,20 @@ def audit_rows(*, bots: QuerySet[Bot], now=None, chunk_size: int = CHUNK) -> Ite
             yield from _bot_rows(by_id[pk], creds.get(pk, []), identities, counts, now)
 
 
-def csv_lines(*, header: list[str], rows: Iterable[list], batch: int = 500) -> Iterator[str]:
+def csv_lines(*, header: list[str], rows: Iterable[list], batch: int = 1000) -> Iterator[str]:
     """CSV text in batches of rows: what a StreamingHttpResponse or a file consumes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if n % batch == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    rows = iter(rows)
+    while True:
+        block = list(islice(rows, batch))
+        writer.writerows(block)
+        yield buffer.getvalue()
+        if len(block) < batch:
+            return
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def xlsx_write(*, header: list[str], rows: Iterable[list], target) -> None:
