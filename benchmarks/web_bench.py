@@ -4,15 +4,15 @@ memory of the audit spreadsheet CSV export.
     createdb -h 127.0.0.1 -U postgres botaudit_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/botaudit_bench DJANGO_SETTINGS_MODULE=botaudit.settings_test
     python manage.py migrate && python manage.py seed_bench --reset
-    python benchmarks/web_bench.py [--requests 20]
+    python benchmarks/web_bench.py [--requests 20] [--export-only]
 
 Pages are requested through Django's test client (full middleware stack, templates, PostgreSQL);
-the CSV export runs `manage.py export_audit` in a child process whose peak RSS is read from getrusage.
+the CSV export runs `export_audit` in a fresh child process (its own peak RSS from getrusage);
+the Django admin's change lists of the same tables are measured as a peer.
 """
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -49,24 +49,54 @@ def page_times(client, url, n):
     return statistics.median(times), max(times), len(ctx.captured_queries)
 
 
+CHILD = """
+import resource, sys, time
+import django
+django.setup()
+from django.core.management import call_command
+from inventory.models import Bot
+Bot.objects.exists()  # connect before the baseline
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+call_command("export_audit", "-o", "/dev/null", *sys.argv[1:])
+print(time.perf_counter() - start, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def export_run(args):
-    cmd = [sys.executable, "manage.py", "export_audit", "-o", os.devnull, *args]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True)
-    took = time.perf_counter() - start
-    return took, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before
+    """Run the export in a fresh child process: (seconds of the export itself, RSS after start-up in MiB,
+    peak RSS in MiB)."""
+    out = subprocess.run([sys.executable, "-c", CHILD, *args], cwd=ROOT, check=True, capture_output=True,
+                         text=True).stdout.split()
+    return float(out[0]), int(out[1]) / 1024, int(out[2]) / 1024
+
+
+def export_report(team):
+    rows = Credential.objects.count() + Bot.objects.filter(credentials=None).count()
+    team_rows = Credential.objects.filter(bot__team=team).count() + Bot.objects.filter(
+        team=team, credentials=None).count()
+    print("\n| CSV export (`export_audit` in a child process) | rows | seconds | rows/s | RSS after start-up | "
+          "peak RSS |\n|---|---|---|---|---|---|")
+    for label, args, n in ((f"one team ({team.name})", ["--team", team.name], team_rows), ("every bot", [], rows)):
+        took, base, peak = export_run(args)
+        print(f"| {label} | {n:,} | {took:.2f} | {n / took:,.0f} | {base:.0f} MiB | {peak:.0f} MiB |")
+    return rows
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--export-only", action="store_true")
     opts = parser.parse_args()
     print(f"fleet: {Bot.objects.count():,} bots, {Credential.objects.count():,} credentials, "
-          f"{Finding.objects.count():,} findings")
+          f"{Finding.objects.count():,} findings; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     auditor, _ = user_grant(email="bench-auditor@example.com", role="auditor")
+    admin, _ = user_grant(email="bench-admin@example.com", role="admin")
     team = Team.objects.order_by("name").first()
     viewer, _ = user_grant(email="bench-viewer@example.com", role="viewer", team_name=team.name)
+    if opts.export_only:
+        export_report(team)
+        return
     bot = Bot.objects.order_by("name").first()
     pages = [
         ("Overview", "/"), ("Fleet", "/bots/"), ("Fleet, 250 per page", "/bots/?per_page=250"),
@@ -75,28 +105,25 @@ def main():
         ("Findings", "/findings/"), ("Findings, 250 per page", "/findings/?per_page=250"),
         ("Findings, open critical", "/findings/?status=open&severity=critical"), ("Runs", "/runs/"),
     ]
+    peers = [("peer: Django admin bot list (100 rows)", "/admin/inventory/bot/"),
+             ("peer: Django admin finding list (100 rows)", "/admin/scanners/finding/")]
     print("\n| page | role | median ms | max ms | SQL queries |\n|---|---|---|---|---|")
-    for role, user in (("auditor", auditor), ("viewer", viewer)):
+    for role, user, urls in (("auditor", auditor, pages), ("viewer", viewer, pages), ("admin", admin, peers)):
         client = Client()
         client.force_login(user)
-        for name, url in pages:
+        for name, url in urls:
             median, worst, queries = page_times(client, url, opts.requests)
             print(f"| {name} `{url}` | {role} | {median:.1f} | {worst:.1f} | {queries} |")
-    rows = Credential.objects.count() + Bot.objects.filter(credentials=None).count()
-    took, rss_all, _ = export_run([])
-    team_rows = Credential.objects.filter(bot__team=team).count()
-    took_team, _, _ = export_run(["--team", team.name])
-    print(f"\nCSV export, all bots: {rows:,} rows in {took:.2f} s = {rows / took:,.0f} rows/s "
-          f"(process start included); peak RSS {rss_all / 1024:.0f} MiB")
-    print(f"CSV export, one team: {team_rows:,} rows in {took_team:.2f} s")
+    rows = export_report(team)
     client = Client()
     client.force_login(auditor)
     start = time.perf_counter()
     response = client.get("/export/audit.csv")
     size = sum(len(chunk) for chunk in response.streaming_content)
     took_http = time.perf_counter() - start
-    print(f"CSV over HTTP (test client, streamed): {rows:,} rows, {size / 1e6:.1f} MB in {took_http:.2f} s = "
-          f"{rows / took_http:,.0f} rows/s")
+    print(f"\nCSV over HTTP (`/export/audit.csv`, test client, streamed): {rows:,} rows, {size / 1e6:.1f} MB in "
+          f"{took_http:.2f} s = {rows / took_http:,.0f} rows/s")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
