@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from django.db import connection
-from django.db.models import Count, QuerySet, Subquery, TextField
+from django.db.models import Count, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -32,6 +32,7 @@ AUDIT_COLUMNS = [
     "open_critical", "open_high", "open_medium", "open_low", "risk_score", "last_audited",
 ]
 CHUNK = 2000
+NO_FINDINGS = (0, 0, 0, 0, 0, 0)
 
 
 def _iso(value) -> str:
@@ -69,12 +70,14 @@ def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
     for bot_id, kind, ref in Identity.objects.filter(bot_id__in=ids).order_by("kind", "ref").values_list(
             "bot_id", "kind", "ref"):
         identities[bot_id].append(f"{kind}:{ref}")
-    counts = defaultdict(lambda: defaultdict(int))
-    for bot_id, severity, category, n in (
-            Finding.objects.filter(bot_id__in=ids, status=Finding.Status.OPEN).order_by()
-            .values_list("bot_id", "severity", "category").annotate(n=Count("pk"))):
-        counts[bot_id][severity] += n
-        counts[bot_id][category] += n
+    per_bot = {
+        **{sev: Count("pk", filter=Q(severity=sev)) for sev in ("critical", "high", "medium", "low")},
+        "over_broad": Count("pk", filter=Q(category=Category.OVER_BROAD_ACCESS)),
+        "leak": Count("pk", filter=Q(category=Category.LEAK)),
+    }
+    counts = {row[0]: row[1:] for row in (
+        Finding.objects.filter(bot_id__in=ids, status=Finding.Status.OPEN).order_by().values("bot_id")
+        .annotate(**per_bot).values_list("bot_id", *per_bot))}
     return bots, creds, identities, counts
 
 
@@ -99,13 +102,10 @@ _Cred = namedtuple("_Cred", "name store ref service created_at last_rotated_at r
 
 
 def _bot_rows(bot, creds, identities, counts, now) -> Iterator[list]:
-    c = counts.get(bot.pk, {})
+    critical, high, medium, low, over_broad, leak = counts.get(bot.pk, NO_FINDINGS)
     head = [neutralise(v) for v in (bot.team__name, bot.name, bot.owner_email, bot.environment)]
-    tail = [
-        _yes_no(c.get(Category.OVER_BROAD_ACCESS, 0) > 0), _yes_no(c.get(Category.LEAK, 0) > 0),
-        c.get("critical", 0), c.get("high", 0), c.get("medium", 0), c.get("low", 0),
-        _blank(bot.risk_score), _iso(_dt(bot.last_audited)),
-    ]
+    tail = [_yes_no(over_broad), _yes_no(leak), critical, high, medium, low, _blank(bot.risk_score),
+            _iso(_dt(bot.last_audited))]
     ids = neutralise("; ".join(identities.get(bot.pk, [])))
     if not creds:
         yield head + ["", "", "", "", ids, "", "", "", "", "", ""] + tail
