@@ -31,7 +31,7 @@ AUDIT_COLUMNS = [
     "last_rotated", "age_days", "rotation_days", "rotation_overdue", "last_used", "over_broad_access", "leaked",
     "open_critical", "open_high", "open_medium", "open_low", "risk_score", "last_audited",
 ]
-CHUNK = 2000
+CHUNK = 1000
 NO_FINDINGS = (0, 0, 0, 0, 0, 0)
 
 
