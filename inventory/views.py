@@ -1,7 +1,7 @@
 """Overview, Fleet and Bot pages, and the audit spreadsheet exports. Thin: reads live in selectors."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django_filters.views import FilterView
@@ -11,7 +11,7 @@ from scanners.models import SEVERITY_ORDER, BotScore, Category, Finding
 
 from .charts import score_chart_svg, weekly_chart_svg
 from .credentials import credential_age_days, credential_rotated_days, credential_rotation_overdue
-from .exports_log import export_record
+from .exports_log import export_record, filter_errors
 from .filters import BotFilter
 from .fleet import fleet_rows
 from .overview import overview_data
@@ -86,13 +86,22 @@ def bot_detail(request, slug):
 
 
 def _export_bots(request):
+    """(bots, error): the Fleet page's filters applied to what the user may see."""
     filterset = BotFilter(request.GET or None, queryset=fleet_rows(user=request.user), user=request.user)
-    return filterset.qs if filterset.is_bound else filterset.queryset
+    error = filter_errors(filterset)
+    return (filterset.qs if filterset.is_bound else filterset.queryset), error
+
+
+def _bad_filters(error):
+    return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
 
 
 def export_audit_csv(request):
+    bots, error = _export_bots(request)
+    if error:
+        return _bad_filters(error)
     export_record(user=request.user, kind="audit.csv", filters=request.GET)
-    lines = csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=_export_bots(request)))
+    lines = csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots))
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="botaudit-audit.csv"'
     return response
@@ -101,9 +110,12 @@ def export_audit_csv(request):
 def export_audit_xlsx(request):
     import tempfile
 
+    bots, error = _export_bots(request)
+    if error:
+        return _bad_filters(error)
     export_record(user=request.user, kind="audit.xlsx", filters=request.GET)
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    xlsx_write(header=AUDIT_COLUMNS, rows=audit_rows(bots=_export_bots(request)), target=target)
+    xlsx_write(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots), target=target)
     target.seek(0)
     return FileResponse(target, as_attachment=True, filename="botaudit-audit.xlsx",
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

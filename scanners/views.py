@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -11,7 +11,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
 from inventory.exports import neutralise
-from inventory.exports_log import export_record
+from inventory.exports_log import export_record, filter_errors
 from inventory.selectors import user_is_auditor
 from inventory.spreadsheet import csv_lines
 from inventory.views import PerPageMixin, UserFilterMixin
@@ -63,6 +63,9 @@ def finding_triage(request):
 
 def export_findings_csv(request):
     filterset = FindingFilter(request.GET or None, queryset=_findings(request.user), user=request.user)
+    error = filter_errors(filterset)
+    if error:
+        return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
     qs = filterset.qs if filterset.is_bound else filterset.queryset
     export_record(user=request.user, kind="findings.csv", filters=request.GET)
     rows = ([neutralise(v) for v in finding_row(f)] for f in qs.order_by("-id").iterator(chunk_size=2000))
