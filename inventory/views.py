@@ -1,26 +1,23 @@
 """Overview, Fleet and Bot pages, and the audit spreadsheet exports. Thin: reads live in selectors."""
 
-from django.db.models import Prefetch
+import tempfile
+
 from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from scanners.models import SEVERITY_ORDER, BotScore, Category, Finding
-
+from .bot_page import bot_page_bot, bot_page_data
 from .charts import score_chart_svg, weekly_chart_svg
-from .credentials import credential_age_days, credential_rotated_days, credential_rotation_overdue
 from .exports_log import export_record, filter_errors
 from .filters import BotFilter
 from .fleet import fleet_rows
 from .overview import overview_data
-from .selectors import bots_visible_to
 from .spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
 from .tables import BotTable, risk_cell
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
-SCORE_HISTORY = 30
 
 
 class PerPageMixin:
@@ -55,33 +52,11 @@ class BotListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
 
 
 def bot_detail(request, slug):
-    bot = get_object_or_404(
-        bots_visible_to(request.user).select_related("team").prefetch_related(
-            "identities", "credentials", "repositories",
-            Prefetch("findings", queryset=Finding.objects.filter(status=Finding.Status.OPEN), to_attr="open_findings"),
-        ),
-        slug=slug,
-    )
-    now = timezone.now()
-    credentials = [
-        {"c": c, "age": credential_age_days(c, now=now), "since_rotation": credential_rotated_days(c, now=now),
-         "overdue": credential_rotation_overdue(c, now=now)}
-        for c in bot.credentials.all()
-    ]
-    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-    groups = {}
-    for f in sorted(bot.open_findings, key=lambda f: (rank.get(f.severity, 9), f.check_id, f.subject)):
-        groups.setdefault(f.category, []).append(f)
-    labels = dict(Category.choices)
-    scores = list(BotScore.objects.filter(bot=bot).select_related("audit_run").order_by("-audit_run_id")
-                  [:SCORE_HISTORY])
-    current = scores[0] if scores else None
-    history = [(f"audit #{s.audit_run_id} {s.audit_run.started:%Y-%m-%d}", s.score) for s in reversed(scores)]
+    bot = get_object_or_404(bot_page_bot(user=request.user), slug=slug)
+    data = bot_page_data(bot=bot, now=timezone.now())
     return render(request, "inventory/bot_detail.html", {
-        "bot": bot, "credentials": credentials,
-        "finding_groups": [(labels.get(cat, cat), items) for cat, items in groups.items()],
-        "current": current, "risk": risk_cell(current.score if current else None),
-        "score_svg": score_chart_svg(history),
+        "bot": bot, **data, "risk": risk_cell(data["current"].score if data["current"] else None),
+        "score_svg": score_chart_svg(data["history"]),
     })
 
 
@@ -108,8 +83,6 @@ def export_audit_csv(request):
 
 
 def export_audit_xlsx(request):
-    import tempfile
-
     bots, error = _export_bots(request)
     if error:
         return _bad_filters(error)
