@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from inventory.accounts import user_grant
 from inventory.models import Identity, Team
-from scanners.models import AuditRun, BotScore, Finding
+from scanners.models import AuditRun, BotScore, Finding, ProbeRun
 from scanners.services.findings import finding_fingerprint
 
 PASSWORD = "correct horse battery staple"
@@ -60,7 +60,14 @@ def world(users, team, team_b, make_bot, make_credential):
     f_stale = make_finding(bot_a, "aws.key.stale", severity="high", category="stale_credential")
     f_b = make_finding(bot_b, "vault.policy.wildcard", severity="medium", category="over_broad_access")
     make_finding(bot_a, "old.resolved", severity="low", status="resolved", resolved_at=now - timedelta(days=1))
-    run = AuditRun.objects.create(status="ok", finished=now, trigger="test")
+    run = AuditRun.objects.create(status="partial", finished=now, trigger="test")
+    ProbeRun.objects.bulk_create([
+        ProbeRun(audit_run=run, kind="inventory", scope="inventory", status="ok", started=now, finished=now),
+        ProbeRun(audit_run=run, kind="aws", scope="connector:1", status="ok", started=now, finished=now,
+                 api_calls=42, counts={"findings": 2}),
+        ProbeRun(audit_run=run, kind="vault", scope="connector:2", status="partial", started=now, finished=now,
+                 api_calls=17, error="vault: permission denied listing secret/platform/"),
+    ])
     BotScore.objects.create(bot=bot_a, audit_run=run, score=60, breakdown={"by_severity": {"critical": {
         "count": 1, "points": 40}, "high": {"count": 1, "points": 20}}, "raw": 60})
     BotScore.objects.create(bot=bot_b, audit_run=run, score=8, breakdown={})

@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from inventory.bench import bench_seed
 from scanners.models import AuditRun, BotScore, Finding
+from scanners.scoring import score_findings
 from tests.web.conftest import PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -40,7 +41,8 @@ def shots(tmp_path):
 def test_login_filter_open_triage_download(live_server, world, browser, shots, tmp_path):
     bench_seed(bots=36, credentials_per_bot=2, findings_per_bot=8, teams=3, runs=4)  # a fuller picture
     runs = AuditRun.objects.filter(trigger="bench").order_by("pk")
-    BotScore.objects.bulk_create([BotScore(bot=world["bot_a"], audit_run=run, score=score, breakdown={})
+    _, breakdown = score_findings(world["bot_a"].findings.filter(status="open"))
+    BotScore.objects.bulk_create([BotScore(bot=world["bot_a"], audit_run=run, score=score, breakdown=breakdown)
                                   for run, score in zip(runs, [20, 48, 80, 60], strict=True)])
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
@@ -75,6 +77,7 @@ def test_login_filter_open_triage_download(live_server, world, browser, shots, t
     assert page.get_by_role("heading", name="pay-bot").is_visible()
     assert page.get_by_text("overdue (45 d)").is_visible()
     assert page.locator("svg.chart circle.dot").count() == 5  # score history
+    assert "60 / 100" in page.inner_text("main")
     page.screenshot(path=str(shots / "bot.png"), full_page=True)
 
     page.goto(f"{live_server.url}/findings/?bot=pay-bot&status=open")
@@ -106,9 +109,10 @@ def test_login_filter_open_triage_download(live_server, world, browser, shots, t
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, storage_state=context.storage_state())
     mobile = phone.new_page()
-    mobile.goto(f"{live_server.url}/bots/")
-    width = mobile.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, "the page scrolls sideways on a phone (tables scroll inside their box)"
+    for url in ("/", "/bots/", "/bots/pay-bot/", "/findings/", "/runs/"):
+        mobile.goto(f"{live_server.url}{url}")
+        width = mobile.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{url} scrolls sideways on a phone ({width}px; tables scroll inside their box)"
     phone.close()
     context.close()
     assert violations == []
