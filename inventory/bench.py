@@ -7,6 +7,7 @@ import hashlib
 import random
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -24,7 +25,6 @@ CHECKS = [  # (check id, severity, category)
     ("inventory.credential.outside_secrets_manager", "medium", "hygiene"), ("inventory.bot.no_owner", "medium",
                                                                             "inventory_gap"),
 ]
-STATUSES = ["open"] * 7 + ["acknowledged", "resolved", "false_positive"]
 BATCH = 5000
 
 
@@ -77,12 +77,19 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
         ProbeRun.objects.bulk_create([ProbeRun(audit_run=run, kind=kind, scope=kind, status="ok", started=now,
                                                finished=now, api_calls=rng.randint(10, 900))
                                       for kind in ("inventory", "aws", "vault", "git")])
-    findings = []
+    findings, points = [], {}
+    weights = settings.BOTAUDIT_SEVERITY_WEIGHTS
     for b in bot_objs:
+        exposure = rng.random() ** 2  # most bots are mostly clean, a few are a mess
         for j in range(findings_per_bot):
             check_id, severity, category = CHECKS[(j + b.pk) % len(CHECKS)]
             subject = f"bench:{b.name}:{j}"
-            status = rng.choice(STATUSES)
+            if rng.random() < exposure:
+                status = "open" if rng.random() < 0.85 else "acknowledged"
+            else:
+                status = "resolved" if rng.random() < 0.9 else "false_positive"
+            if status in ("open", "acknowledged"):
+                points[b.pk] = points.get(b.pk, 0) + weights[severity]
             first = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
             findings.append(Finding(
                 check_id=check_id, severity=severity, category=category, owasp_nhi="NHI7", title=f"{check_id} on {j}",
@@ -95,8 +102,11 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
             Finding.objects.bulk_create(findings, batch_size=BATCH)
             findings = []
     Finding.objects.bulk_create(findings, batch_size=BATCH)
-    scores = [BotScore(bot=b, audit_run=run, score=rng.randint(0, 100), breakdown={"raw": 0})
-              for run in run_objs for b in bot_objs]
+    scores = []  # the latest run scores what is open now; earlier runs drift towards it
+    for k, run in enumerate(run_objs):
+        for b in bot_objs:
+            raw = max(0, points.get(b.pk, 0) - rng.randint(0, 30) * (runs - 1 - k))
+            scores.append(BotScore(bot=b, audit_run=run, score=min(raw, 100), breakdown={"raw": raw}))
     BotScore.objects.bulk_create(scores, batch_size=BATCH)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
