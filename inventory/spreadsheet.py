@@ -48,7 +48,7 @@ def _blank(value):
 
 
 def _ids(ids: list[int]):
-    """The chunk's bot ids as one array parameter on PostgreSQL (a 2,000-item IN list cost more
+    """The chunk's bot ids as one array parameter on PostgreSQL (a 1,000-item IN list cost more
     Python time than the rows), a plain list elsewhere."""
     if connection.vendor == "postgresql":
         return RawSQL("SELECT unnest(%s::bigint[])", [ids])
@@ -112,7 +112,7 @@ def _bot_rows(bot, creds, identities, counts, now) -> Iterator[list]:
         return
     for cred in creds:
         yield head + [
-            neutralise(cred.name), cred.store, neutralise(cred.ref), neutralise(cred.service), ids,
+            neutralise(cred.name), neutralise(cred.store), neutralise(cred.ref), neutralise(cred.service), ids,
             _iso(cred.created_at), _iso(cred.last_rotated_at), _blank(credential_age_days(cred, now=now)),
             _blank(cred.rotation_days), _yes_no(credential_rotation_overdue(cred, now=now)),
             _iso(cred.last_used_at),
