@@ -160,6 +160,7 @@ def test_runs_page_shows_probe_runs_errors_to_auditors_only(client, world):
     client.force_login(world["users"]["auditor"])
     html = client.get("/runs/").content.decode()
     assert "AccessDenied on iam:ListUsers" in html and "7 API calls" in html and "Start an audit" in html
+    assert "42 API calls · 2 findings" in html and "0 API calls</li>" in html  # counts only when known
     client.force_login(world["users"]["viewer_a"])
     html = client.get("/runs/").content.decode()
     assert "AccessDenied" not in html and "auditors see details" in html and "Start an audit" not in html
