@@ -164,3 +164,5 @@ BOTAUDIT_DIGEST_MAX_RETRIES = env.int("BOTAUDIT_DIGEST_MAX_RETRIES", default=5)
 BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)
 BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=90)
 BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
+# Dashboard (issue 6): a strict Content-Security-Policy header on every response.
+MIDDLEWARE += ["inventory.middleware.ContentSecurityPolicyMiddleware"]

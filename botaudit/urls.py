@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.urls import path
+from django.urls import include, path
+
+from scanners.digest.views import digest_preview
 
 
 @login_not_required
@@ -15,11 +17,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
-]
-
-from scanners.digest.views import digest_preview  # noqa: E402 - weekly digest preview
-
-urlpatterns += [
     path("digest/", digest_preview, name="digest_security"),
     path("digest/<slug:team>/", digest_preview, name="digest_team"),
+    path("", include("inventory.urls")),
 ]
