@@ -9,6 +9,7 @@ urlpatterns = [
     path("bots/", views.BotListView.as_view(), name="bot_list"),
     path("bots/<slug:slug>/", views.bot_detail, name="bot_detail"),
     path("findings/", scanner_views.FindingListView.as_view(), name="finding_list"),
+    path("findings/<int:pk>/", scanner_views.finding_detail, name="finding_detail"),
     path("findings/triage/", scanner_views.finding_triage, name="finding_triage"),
     path("runs/", scanner_views.RunListView.as_view(), name="run_list"),
     path("runs/start/", scanner_views.audit_start, name="audit_start"),

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
@@ -40,6 +40,13 @@ class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterVie
     def get_context_data(self, **kwargs):
         return super().get_context_data(can_triage=user_is_auditor(self.request.user), triage_form=TriageForm(),
                                          **kwargs)
+
+
+def finding_detail(request, pk):
+    finding = get_object_or_404(_findings(request.user), pk=pk)
+    return render(request, "scanners/finding_detail.html", {
+        "f": finding, "can_triage": user_is_auditor(request.user), "triage_form": TriageForm(),
+    })
 
 
 @require_POST

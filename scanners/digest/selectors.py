@@ -160,6 +160,6 @@ def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) ->
         "totals": {"bots": bots.filter(status=Bot.Status.ACTIVE).count(),
                    "credentials": Credential.objects.filter(bot__in=bots).count()},
         "all_clear": not (sum(counts.values()) or opened["count"] or overdue or failed),
-        "links": {"findings": link_findings(team=team.name), "preview": link_digest(team_slug=team.slug,
+        "links": {"findings": link_findings(team=team.slug), "preview": link_digest(team_slug=team.slug,
                                                                                      week=week.label)},
     }
