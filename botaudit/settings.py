@@ -146,3 +146,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- git leak scanner ---
+BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)
+BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local repositories must be under one
+BOTAUDIT_GIT_CACHE_DIR = env.str("BOTAUDIT_GIT_CACHE_DIR", default=str(VAR_DIR / "git-cache"))
+BOTAUDIT_GIT_WORKERS = env.int("BOTAUDIT_GIT_WORKERS", default=2)

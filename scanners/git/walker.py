@@ -1,0 +1,217 @@
+"""Walk a repository's history once (one revwalk, every tip pushed, oldest first), scan each new
+blob once, and report where each secret was introduced. Blob reading and matching run in worker
+processes over contiguous commit ranges, so both cores are used."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pygit2
+from pygit2.enums import DeltaStatus, FileMode, ObjectType, SortMode
+
+from .detector import text_decode
+
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
+NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
+               DeltaStatus.TYPECHANGE}
+BLOB_MODES = {FileMode.BLOB, FileMode.BLOB_EXECUTABLE}
+CHUNK = 400  # commits per worker task
+PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
+
+
+@dataclass
+class Leak:
+    """One secret at one path, where it was first introduced. No value, only its fingerprint."""
+
+    rule_id: str
+    file: str
+    line: int
+    commit: str
+    commit_date: str
+    redacted: str
+    secret_fingerprint: str
+    still_at_head: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (self.rule_id, self.file, self.secret_fingerprint)
+
+
+@dataclass
+class Stats:
+    commits: int = 0
+    blobs: int = 0
+    bytes: int = 0
+    skipped: dict = field(default_factory=lambda: {"binary": 0, "huge": 0, "lfs": 0, "submodule": 0})
+
+    def add(self, other: Stats) -> None:
+        self.commits += other.commits
+        self.blobs += other.blobs
+        self.bytes += other.bytes
+        for k, v in other.skipped.items():
+            self.skipped[k] += v
+
+
+class BlobScanner:
+    """Scans blobs by id with a cache, counting what it skipped and why."""
+
+    def __init__(self, repo, detector, max_blob_bytes: int):
+        self.repo, self.detector, self.max = repo, detector, max_blob_bytes
+        self.cache: dict = {}
+        self.stats = Stats()
+        self.errors: list[str] = []
+
+    def scan(self, oid, path: str, where: str) -> list:
+        if oid in self.cache:
+            return self.cache[oid]
+        matches = []
+        try:
+            _type, size = self.repo.odb.read_header(oid)
+            if size > self.max:
+                self.stats.skipped["huge"] += 1
+            else:
+                data = self.repo.odb.read(oid)[1]
+                if b"\0" in data[:8000]:
+                    self.stats.skipped["binary"] += 1
+                elif data.startswith(LFS_POINTER):
+                    self.stats.skipped["lfs"] += 1
+                else:
+                    self.stats.blobs += 1
+                    self.stats.bytes += len(data)
+                    matches = self.detector.scan(text_decode(data), path=path)
+        except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
+            self.errors.append(f"object {oid} ({path} in {where}) unreadable: {exc}")
+        self.cache[oid] = matches
+        return matches
+
+
+def _commit_date(commit) -> str:
+    return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
+
+
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
+    """Scan the blobs each commit adds or changes (against its first parent; a root commit against
+    the empty tree). Returns ([(commit, date, path, match)] in commit order, Stats, errors)."""
+    scanner = BlobScanner(repo, detector, max_blob_bytes)
+    out = []
+    for cid in commit_ids:
+        scanner.stats.commits += 1
+        try:
+            commit = repo[cid]
+            if commit.parents:
+                diff = repo.diff(commit.parents[0].tree, commit.tree)
+            else:
+                diff = commit.tree.diff_to_tree(swap=True)
+            deltas = list(diff.deltas)
+        except (pygit2.GitError, KeyError, ValueError) as exc:
+            scanner.errors.append(f"commit {cid} unreadable: {exc}")
+            continue
+        for delta in deltas:
+            if delta.status not in NEW_CONTENT:
+                continue
+            new = delta.new_file
+            if new.mode == FileMode.COMMIT:
+                scanner.stats.skipped["submodule"] += 1
+                continue
+            if new.mode not in BLOB_MODES:
+                continue
+            for match in scanner.scan(new.id, new.path, f"commit {cid}"):
+                out.append((str(cid), _commit_date(commit), new.path, match))
+    return out, scanner.stats, scanner.errors
+
+
+# --- worker processes -------------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _worker_init(path, detector, max_blob_bytes):
+    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes)
+
+
+def _worker_scan(commit_hexes):
+    return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
+                        _WORKER["max"])
+
+
+def _can_fork() -> bool:
+    return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
+
+
+def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers: int | None = None):
+    """One revwalk over every commit reachable from `tips` and not from `hide` (oldest first).
+    Returns (leaks keyed by (rule, file, secret fingerprint) at first introduction, Stats, errors)."""
+    walker = repo.walk(None, SortMode.TOPOLOGICAL | SortMode.REVERSE)
+    for oid in tips:
+        walker.push(oid)
+    for oid in hide:
+        if oid in repo:
+            walker.hide(oid)
+    commits = [c.id for c in walker]
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and len(commits) >= PARALLEL_FROM and _can_fork():
+        chunks = [[str(c) for c in commits[i:i + CHUNK]] for i in range(0, len(commits), CHUNK)]
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes)) as pool:
+            parts = list(pool.imap(_worker_scan, chunks))
+    else:
+        parts = [commits_scan(repo, detector, commits, max_blob_bytes)]
+    stats, errors, leaks = Stats(), [], {}
+    for found, part_stats, part_errors in parts:
+        stats.add(part_stats)
+        errors.extend(part_errors)
+        for commit, date, path, m in found:
+            leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint)
+            leaks.setdefault(leak.key, leak)
+    return leaks, stats, errors
+
+
+def tree_scan(repo, detector, commit, *, max_blob_bytes: int):
+    """Scan every blob in one commit's tree (no history)."""
+    scanner = BlobScanner(repo, detector, max_blob_bytes)
+    leaks = {}
+    stack = [("", commit.tree)]
+    while stack:
+        prefix, tree = stack.pop()
+        for entry in tree:
+            path = f"{prefix}{entry.name}"
+            if entry.filemode == FileMode.COMMIT:
+                scanner.stats.skipped["submodule"] += 1
+            elif entry.type == ObjectType.TREE:
+                stack.append((f"{path}/", repo[entry.id]))
+            elif entry.filemode in BLOB_MODES:
+                for m in scanner.scan(entry.id, path, f"commit {commit.id}"):
+                    leak = Leak(m.rule_id, path, m.line, str(commit.id), _commit_date(commit),
+                                m.redacted, m.secret_fingerprint)
+                    leaks.setdefault(leak.key, leak)
+    scanner.stats.commits = 1
+    return leaks, scanner.stats, scanner.errors
+
+
+def still_at_head_mark(repo, detector, leaks, head_commit, *, max_blob_bytes: int) -> list[str]:
+    """Set `still_at_head` on each leak: the file at that path in the default branch's tip still
+    holds the same secret (same rule and fingerprint)."""
+    scanner = BlobScanner(repo, detector, max_blob_bytes)
+    for leak in leaks:
+        leak.still_at_head = False
+        if head_commit is None:
+            continue
+        try:
+            entry = head_commit.tree[leak.file]
+        except KeyError:
+            continue
+        if entry.filemode in BLOB_MODES:
+            found = scanner.scan(entry.id, leak.file, f"commit {head_commit.id}")
+            leak.still_at_head = any(
+                m.rule_id == leak.rule_id and m.secret_fingerprint == leak.secret_fingerprint for m in found
+            )
+    return scanner.errors
+
+
+def timed(fn, *args, **kw):
+    start = time.perf_counter()
+    result = fn(*args, **kw)
+    return result, time.perf_counter() - start
