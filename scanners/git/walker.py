@@ -7,7 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pygit2
@@ -65,28 +65,56 @@ class BlobScanner:
         self.stats = Stats()
         self.errors: list[str] = []
 
-    def scan(self, oid, path: str, where: str) -> list:
-        if oid in self.cache:
+    def _read(self, oid):
+        """The blob's bytes, or None when it is skipped (huge, binary, LFS pointer)."""
+        _type, size = self.repo.odb.read_header(oid)
+        if size > self.max:
+            self.stats.skipped["huge"] += 1
+            return None
+        data = self.repo.odb.read(oid)[1]
+        if b"\0" in data[:8000]:
+            self.stats.skipped["binary"] += 1
+            return None
+        if data.startswith(LFS_POINTER):
+            self.stats.skipped["lfs"] += 1
+            return None
+        return data
+
+    def scan(self, oid, path: str, where: str, old_oid=None) -> list:
+        """Matches in the blob; with `old_oid`, only in the lines the new blob adds (line numbers
+        are the new blob's). Whole blobs are cached by id; identical blobs are scanned once."""
+        whole = old_oid is None or oid in self.cache
+        if whole and oid in self.cache:
             return self.cache[oid]
         matches = []
         try:
-            _type, size = self.repo.odb.read_header(oid)
-            if size > self.max:
-                self.stats.skipped["huge"] += 1
-            else:
-                data = self.repo.odb.read(oid)[1]
-                if b"\0" in data[:8000]:
-                    self.stats.skipped["binary"] += 1
-                elif data.startswith(LFS_POINTER):
-                    self.stats.skipped["lfs"] += 1
-                else:
-                    self.stats.blobs += 1
+            data = self._read(oid)
+            if data is not None:
+                self.stats.blobs += 1
+                if whole:
                     self.stats.bytes += len(data)
                     matches = self.detector.scan(text_decode(data), path=path)
+                else:
+                    matches = self._scan_added(data, self.repo.odb.read(old_oid)[1], path)
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
             self.errors.append(f"object {oid} ({path} in {where}) unreadable: {exc}")
-        self.cache[oid] = matches
+        if whole:
+            self.cache[oid] = matches
         return matches
+
+    def _scan_added(self, new: bytes, old: bytes, path: str) -> list:
+        old_lines = set(old.split(b"\n"))
+        new_lines = new.split(b"\n")
+        added = [line for line in new_lines if line not in old_lines]
+        if not added:
+            return []
+        text = b"\n".join(added)
+        self.stats.bytes += len(text)
+        matches = self.detector.scan(text_decode(text), path=path)
+        if not matches:
+            return []
+        numbers = [n for n, line in enumerate(new_lines, 1) if line not in old_lines]
+        return [replace(m, line=numbers[m.line - 1]) for m in matches]
 
 
 def _commit_date(commit) -> str:
@@ -119,7 +147,8 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
                 continue
             if new.mode not in BLOB_MODES:
                 continue
-            for match in scanner.scan(new.id, new.path, f"commit {cid}"):
+            old = delta.old_file.id if delta.status == DeltaStatus.MODIFIED else None
+            for match in scanner.scan(new.id, new.path, f"commit {cid}", old):
                 out.append((str(cid), _commit_date(commit), new.path, match))
     return out, scanner.stats, scanner.errors
 
