@@ -78,9 +78,9 @@ def mirror_fetch(*, url: str, cache_dir: Path) -> pygit2.Repository:
         callbacks = _callbacks(url)
         remote = repo.remotes["origin"]
         remote.fetch(callbacks=callbacks, prune=pygit2.enums.FetchPrune.PRUNE)
-        for head in remote.ls_remotes(callbacks=callbacks):
-            if head.get("name") == "HEAD" and head.get("symref_target"):
-                repo.set_head(head["symref_target"])
+        for head in remote.list_heads(callbacks=callbacks):
+            if head.name == "HEAD" and head.symref_target:
+                repo.set_head(head.symref_target)
         return repo
     except pygit2.GitError as exc:
         raise RepositoryError(f"{url}: fetch failed: {exc}") from None
