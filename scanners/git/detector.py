@@ -51,17 +51,23 @@ class Detector:
         self.ruleset = ruleset
         self.rules = ruleset.rules
         self.prefilter = Prefilter(self.rules)
+        self.multiline = {i for i, r in enumerate(self.rules) if any(
+            m in r.regex.pattern for m in ("\\s\\S", "\\S\\s", "(?s", "\\n"))}
 
     def path_allowed(self, path: str) -> bool:
         return any(a.condition != "AND" and any(p.search(path) for p in a.paths)
                    for a in self.ruleset.allowlists)
 
-    def scan(self, text: str, *, path: str = "", commit: str = "") -> list[Match]:
+    def scan(self, text: str, *, path: str = "", commit: str = "", unordered: bool = False) -> list[Match] | None:
+        """Matches in `text`. With `unordered` (lines in no particular order), returns None instead
+        when a rule that spans lines could match: the caller must pass the lines in order."""
         if self.path_allowed(path):
             return []
         found: list[Match] = []
-        lowered = text.lower()
-        for index in self.prefilter.candidates(lowered):
+        candidates = self.prefilter.candidates(text.lower())
+        if unordered and self.multiline.intersection(candidates):
+            return None
+        for index in candidates:
             rule = self.rules[index]
             if rule.path is not None and not rule.path.search(path):
                 continue

@@ -158,3 +158,25 @@ def test_private_key_block_in_history(repo):
     repo.commit({"deploy/id_rsa": None})
     (leak,) = scan(repo).leaks
     assert (leak.rule_id, leak.commit, leak.line, leak.still_at_head) == ("private-key", intro, 1, False)
+
+
+def test_private_key_added_to_an_existing_file(repo):
+    repo.commit({"conf/app.pem.txt": "header\nfooter\n"})
+    intro = repo.commit({"conf/app.pem.txt": "header\n" + private_key() + "footer\n"})
+    (leak,) = scan(repo).leaks
+    assert (leak.rule_id, leak.commit, leak.line) == ("private-key", intro, 2)
+
+
+def test_two_worker_processes_find_what_one_finds(repo):
+    expected = set()
+    for i in range(400):
+        files = {f"src/m{i % 7}.py": f"# version {i}\nx = {i}\n" * (1 + i % 3)}
+        if i % 50 == 7:
+            files[f"src/m{i % 7}.py"] += f"KEY_{i} = '{aws_key_id()}'\n"
+        commit = repo.commit(files)
+        if i % 50 == 7:
+            expected.add((f"src/m{i % 7}.py", commit))
+    one, two = scan(repo, workers=1), scan(repo, workers=2)
+    assert {(leak.file, leak.commit) for leak in two.leaks} == expected
+    assert [vars(x) for x in one.leaks] == [vars(x) for x in two.leaks]
+    assert two.stats.commits == one.stats.commits == 400
