@@ -64,7 +64,7 @@ class Detector:
         if self.path_allowed(path):
             return []
         found: list[Match] = []
-        candidates = self.prefilter.candidates(text.lower())
+        candidates = self.prefilter.candidates(text)
         if unordered and self.multiline.intersection(candidates):
             return None
         for index in candidates:

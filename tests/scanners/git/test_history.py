@@ -180,3 +180,14 @@ def test_two_worker_processes_find_what_one_finds(repo):
     assert {(leak.file, leak.commit) for leak in two.leaks} == expected
     assert [vars(x) for x in one.leaks] == [vars(x) for x in two.leaks]
     assert two.stats.commits == one.stats.commits == 400
+
+
+def test_thousands_of_refs_walked_once(repo):
+    repo.commit({"a.py": f"K = '{aws_key_id()}'\n"})
+    for i in range(60):
+        repo.commit({"b.py": f"x = {i}\n"})
+    head = repo.repo.references["refs/heads/main"].target
+    for i in range(3000):  # a mirror with many refs: tags and branches all pointing into history
+        repo.repo.references.create(f"refs/tags/t{i}", head)
+    result = scan(repo)
+    assert result.stats.commits == 61 and len(result.leaks) == 1 and len(result.tips) == 3001

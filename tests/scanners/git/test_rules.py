@@ -100,3 +100,15 @@ def test_hostile_regex_runs_in_linear_time(tmp_path):
     path.write_text('[[rules]]\nid = "redos"\nregex = \'\'\'(a+)+$\'\'\'\n')
     det = Detector(rules_load(path=path))
     assert det.scan("a" * 50_000 + "!") == []  # catastrophic for backtracking engines
+
+
+def test_prefilter_engines_agree():
+    from scanners.git.prefilter import Prefilter
+
+    rules = rules_load().rules
+    hs, ac = Prefilter(rules, engine="hyperscan"), Prefilter(rules, engine="ahocorasick")
+    text = "\n".join(line for pair in SAMPLES.values() for line in pair) + "\nCAF\u00c9 Api_Key SK_LIVE"
+    assert hs.candidates(text) == ac.candidates(text)
+    assert len(hs.candidates(text)) == len(rules)
+    assert hs.candidates("nothing to see") == ac.candidates("nothing to see") == [
+        i for i, r in enumerate(rules) if not r.keywords]
