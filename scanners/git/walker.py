@@ -1,14 +1,17 @@
 """Walk a repository's history once (one revwalk, every tip pushed, oldest first), scan each new
 blob once, and report where each secret was introduced. Blob reading and matching run in worker
-processes over contiguous commit ranges, so both cores are used."""
+processes over contiguous commit ranges, so both cores are used (threads where the process may
+not fork, e.g. a daemonic Celery worker)."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode, ObjectType, SortMode
@@ -184,6 +187,13 @@ def _worker_scan(commit_hexes):
                         _WORKER["max"])
 
 
+def _thread_scan(path, detector, max_blob_bytes, commit_hexes):
+    """One thread's share: its own repository handle and detector (a hyperscan scratch space is
+    per thread)."""
+    return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset),
+                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes)
+
+
 def _can_fork() -> bool:
     return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
 
@@ -199,12 +209,16 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
             walker.hide(oid)
     commits = [c.id for c in walker]
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers > 1 and len(commits) >= PARALLEL_FROM and _can_fork():
+    if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes)) as pool:
-            parts = list(pool.imap(_worker_scan, chunks))
+        if _can_fork():
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes)) as pool:
+                parts = list(pool.imap(_worker_scan, chunks))
+        else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
+            with ThreadPoolExecutor(workers) as pool:
+                parts = list(pool.map(partial(_thread_scan, repo.path, detector, max_blob_bytes), chunks))
     else:
         parts = [commits_scan(repo, detector, commits, max_blob_bytes)]
     stats, errors, leaks = Stats(), [], {}

@@ -191,3 +191,14 @@ def test_thousands_of_refs_walked_once(repo):
         repo.repo.references.create(f"refs/tags/t{i}", head)
     result = scan(repo)
     assert result.stats.commits == 61 and len(result.leaks) == 1 and len(result.tips) == 3001
+
+
+def test_threads_when_the_process_may_not_fork(repo, monkeypatch):
+    from scanners.git import walker
+
+    for i in range(320):
+        repo.commit({f"s/{i % 5}.py": f"v = {i}\n" + (f"K = '{aws_key_id()}'\n" if i % 40 == 3 else "")})
+    procs = scan(repo, workers=2)
+    monkeypatch.setattr(walker, "_can_fork", lambda: False)
+    threads = scan(repo, workers=2)
+    assert len(threads.leaks) == 8 and [vars(x) for x in threads.leaks] == [vars(x) for x in procs.leaks]
