@@ -64,7 +64,7 @@ def incremental(repo: str) -> tuple[str, dict]:
     import pygit2
 
     copy = tempfile.mkdtemp(prefix="bench-incr-")
-    shutil.copytree(repo, copy, dirs_exist_ok=True)
+    subprocess.run(["git", "clone", "-q", "--mirror", repo, copy], check=True)  # never touch the original
     r = pygit2.Repository(copy)
     head = r.head.peel(pygit2.Commit)
     tb = r.TreeBuilder(head.tree)

@@ -5,6 +5,7 @@ value never leaves this module."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,6 +24,14 @@ class Match:
     redacted: str
     start: int
     end: int
+
+
+# A class holding \s (or any-char constructs) under a long repetition: the rule can span lines.
+_SPANS = re.compile(r"\(\?s|\\s\\S|\\S\\s|\[[^\]]*\\s[^\]]*\](?:\|[^)]{0,20}\))?(?:[*+]|\{\d{2,})")
+
+
+def spans_lines(pattern: str) -> bool:
+    return bool(_SPANS.search(pattern))
 
 
 def shannon_entropy(value: str) -> float:
@@ -51,8 +60,7 @@ class Detector:
         self.ruleset = ruleset
         self.rules = ruleset.rules
         self.prefilter = Prefilter(self.rules)
-        self.multiline = {i for i, r in enumerate(self.rules) if any(
-            m in r.regex.pattern for m in ("\\s\\S", "\\S\\s", "(?s", "\\n"))}
+        self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
 
     def path_allowed(self, path: str) -> bool:
         return any(a.condition != "AND" and any(p.search(path) for p in a.paths)

@@ -38,7 +38,7 @@ def samples() -> dict[str, tuple[str, str]]:
         "openai-api-key": ("OPENAI=sk-proj-" + rand(ALNUM, 40) + "T3BlbkFJ" + rand(ALNUM, 40), "sk-proj-short"),
         "anthropic-api-key": ("ANTHROPIC=sk-ant-api03-" + rand(ALNUM, 93) + "AA", "sk-ant-api03-short"),
         "npm-access-token": ("//registry.npmjs.org/:_authToken=npm_" + rand(LOWER_DIGITS, 36), "npm_install_cache"),
-        "pypi-upload-token": ("password = pypi-AgEIcHlwaS5vcmc" + rand(ALNUM, 70), "pypi-AgEIcHlwaS5vcmc"),
+        "pypi-upload-token": ("password = " + "pypi-AgEIcHlwaS5vcmc" + rand(ALNUM, 70), "pypi-AgEIcHlwaS5vcmc"),
         "sendgrid-api-token": ("SG." + rand(ALNUM, 22) + "." + rand(ALNUM, 43), "SG.short.value"),
         "twilio-api-key": ("TWILIO=SK" + rand(HEX, 32), "SK" + "0" * 32),
         "mailchimp-api-key": ("MC=" + rand(HEX, 32) + "-us6", "0" * 32 + "-us6"),

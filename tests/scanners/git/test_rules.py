@@ -112,3 +112,26 @@ def test_prefilter_engines_agree():
     assert len(hs.candidates(text)) == len(rules)
     assert hs.candidates("nothing to see") == ac.candidates("nothing to see") == [
         i for i, r in enumerate(rules) if not r.keywords]
+
+
+@pytest.mark.parametrize("line", [
+    '    Credential.Store.ENV_VAR: Severity.MEDIUM,',
+    '        self.sm = boto3.client("secretsmanager", endpoint_url=url, region_name=REGION)',
+    '        bots["ghost-bot"], "token", ref=f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ghost/token-Zz9Zz9")',
+    '                 title="AWS key committed to git", first_seen=IN_WEEK,',
+    '        ref: "arn:aws:secretsmanager:us-east-1:123456789012:secret:payments/sendgrid-Xk29Qa"',
+    '    make_credential(orphan, "envkey", store=Credential.Store.ENV_VAR, rotation_days=None)',
+    '    id="git.secret.leaked", severity=Severity.HIGH, category=Category.LEAK,',
+    '    body = "-----BEGIN RSA PRIVATE KEY-----\\n" + "\\n".join(rand(ALNUM, 64) for _ in range(6))'
+    '    + "-----END RSA PRIVATE KEY-----"',
+])
+def test_code_that_is_not_a_secret(detector, line):
+    """Lines from this project's own history that a looser generic rule flagged."""
+    assert detector.scan(line + "\n", path="scanners/x.py") == []
+
+
+def test_rules_that_span_lines_are_known():
+    from scanners.git.detector import spans_lines
+
+    assert [r.id for r in rules_load().rules if spans_lines(r.regex.pattern)] == ["private-key"]
+    assert spans_lines(r"(?s)a.*b") and spans_lines(r"x[\s\S]{10,}y") and not spans_lines(r"a[\s'\"]{0,3}b")
