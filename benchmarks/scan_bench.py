@@ -78,6 +78,14 @@ def incremental(repo: str) -> tuple[str, dict]:
     return "botaudit incremental (1 new commit, --since)", res
 
 
+def _count_kingfisher(out: bytes):
+    try:
+        data, _ = json.JSONDecoder().raw_decode(out.decode("utf-8", "replace"))
+        return len(data.get("findings", []))
+    except ValueError:
+        return "?"
+
+
 def peers(repo: str, peers_bin: Path) -> list[tuple[str, dict]]:
     rows = []
     kf = peers_bin / "kingfisher"
@@ -86,19 +94,25 @@ def peers(repo: str, peers_bin: Path) -> list[tuple[str, dict]]:
                    "--no-update-check"])
         if r["rc"] not in (0, 200, 205) and b"unexpected argument" in r.get("stderr", b""):
             r = timed([str(kf), "scan", repo, "--git-history", "full", "--no-validate", "--format", "json"])
-        r["note"] = "full history, validation off"
+        r["note"] = f"{_count_kingfisher(r['stdout'])} findings; full history, validation off"
         rows.append(("kingfisher (kingfisher-bin)", r))
     th = peers_bin / "trufflehog"
     if th.exists():
         r = timed([str(th), "--regex", "--entropy=False", "--json", f"file://{repo}"], timeout=1200)
-        r["note"] = "all branches, regex only" + (" (stopped at 20 min)" if r["rc"] == "timeout" else "")
+        found = sum(1 for line in r["stdout"].splitlines() if line.strip().startswith(b"{"))
+        stopped = " (stopped at 20 min)" if r["rc"] == "timeout" else ""
+        r["note"] = f"{found} findings; all branches, regex only{stopped}"
         rows.append(("TruffleHog 2.2.1", r))
     ds = peers_bin / "detect-secrets"
     if ds.exists():
         work = tempfile.mkdtemp(prefix="bench-ds-")
         subprocess.run(["git", "clone", "-q", repo, work], check=True)
         r = timed([str(ds), "scan", "--all-files"], cwd=work)
-        r["note"] = "HEAD files only (it does not read history)"
+        try:
+            found = sum(len(v) for v in json.loads(r["stdout"])["results"].values())
+        except (ValueError, KeyError):
+            found = "?"
+        r["note"] = f"{found} findings; HEAD files only (it does not read history)"
         rows.append(("detect-secrets", r))
         shutil.rmtree(work, ignore_errors=True)
     return rows
