@@ -198,6 +198,28 @@ def _can_fork() -> bool:
     return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _readable_commits(repo, tips, hide):
+    """Fallback when the revwalk fails: every readable commit reachable from `tips` (not behind an
+    unreadable one), oldest first, and an error naming each unreadable commit."""
+    hidden, errors, seen, readable = set(hide), [], set(), []
+    stack = list(tips)
+    while stack:
+        oid = stack.pop()
+        if oid in seen or oid in hidden:
+            continue
+        seen.add(oid)
+        try:
+            repo.odb.read(oid)  # not the object cache: is it readable on disk?
+            commit = repo[oid]
+            parents = commit.parent_ids
+        except (pygit2.GitError, KeyError, ValueError) as exc:
+            errors.append(f"commit {oid} unreadable: {exc} (history behind it not scanned)")
+            continue
+        readable.append((commit.commit_time, oid))
+        stack.extend(parents)
+    return [oid for _t, oid in sorted(readable, key=lambda x: x[0])], errors
+
+
 def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers: int | None = None):
     """One revwalk over every commit reachable from `tips` and not from `hide` (oldest first).
     Returns (leaks keyed by (rule, file, secret fingerprint) at first introduction, Stats, errors)."""
@@ -207,7 +229,11 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     for oid in hide:
         if oid in repo:
             walker.hide(oid)
-    commits = [c.id for c in walker]
+    walk_errors = []
+    try:
+        commits = [c.id for c in walker]
+    except (pygit2.GitError, KeyError, ValueError):  # a corrupted commit: walk around it
+        commits, walk_errors = _readable_commits(repo, tips, hide)
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
@@ -221,7 +247,7 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
                 parts = list(pool.map(partial(_thread_scan, repo.path, detector, max_blob_bytes), chunks))
     else:
         parts = [commits_scan(repo, detector, commits, max_blob_bytes)]
-    stats, errors, leaks = Stats(), [], {}
+    stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)
         errors.extend(part_errors)

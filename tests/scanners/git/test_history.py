@@ -202,3 +202,17 @@ def test_threads_when_the_process_may_not_fork(repo, monkeypatch):
     monkeypatch.setattr(walker, "_can_fork", lambda: False)
     threads = scan(repo, workers=2)
     assert len(threads.leaks) == 8 and [vars(x) for x in threads.leaks] == [vars(x) for x in procs.leaks]
+
+
+def test_corrupted_commit_object_stops_the_walk_with_an_error(repo):
+    repo.commit({"a.py": f"K = '{aws_key_id()}'\n"})
+    middle = repo.commit({"b.py": "x = 1\n"})
+    repo.commit({"c.py": "y = 2\n"})
+    path = os.path.join(repo.repo.path, "objects", middle[:2], middle[2:])
+    os.chmod(path, 0o644)
+    with open(path, "wb") as fh:
+        fh.write(b"\x78\x9cgarbage")  # (some other corruptions make libgit2 1.9 spin: see the report)
+    result = repo_scan(repo=pygit2.Repository(str(repo.path)), detector=Detector(rules_load()))
+    assert any(middle in e for e in result.errors), result.errors
+    assert [leak.file for leak in result.leaks] == []  # a.py is behind the broken commit
+    assert result.stats.commits == 1  # the readable newest commit was still scanned
