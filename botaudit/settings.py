@@ -164,5 +164,12 @@ BOTAUDIT_DIGEST_MAX_RETRIES = env.int("BOTAUDIT_DIGEST_MAX_RETRIES", default=5)
 BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)
 BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=90)
 BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
+
 # Dashboard (issue 6): a strict Content-Security-Policy header on every response.
 MIDDLEWARE += ["inventory.middleware.ContentSecurityPolicyMiddleware"]
+
+# Git leak scanner (scanners/git).
+BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)
+BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local repositories must be under one
+BOTAUDIT_GIT_CACHE_DIR = env.str("BOTAUDIT_GIT_CACHE_DIR", default=str(VAR_DIR / "git-cache"))
+BOTAUDIT_GIT_WORKERS = env.int("BOTAUDIT_GIT_WORKERS", default=2)

@@ -164,3 +164,4 @@ class Digest(models.Model):
 
     def __str__(self):
         return f"{self.group} {self.week} ({self.status})"
+from .git.models import GitLeakRecord, GitScanState  # noqa: E402,F401  (git probe state)

@@ -2,4 +2,5 @@
 
 from .aws import probe as _aws  # noqa: F401
 from .fleet import probe as _fleet  # noqa: F401
+from .git import probe as _git  # noqa: F401
 from .vault import probe as _vault  # noqa: F401

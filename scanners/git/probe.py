@@ -1,0 +1,87 @@
+"""The git probe: scan each configured repository's new history and report every leak still on
+record (earlier runs' leaks are re-emitted, so reconcile never resolves them by mistake)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+from inventory.models import Repository
+
+from ..registry import Collected, ProbeError, ProbeKind, register
+from .checks import CHECKS
+from .detector import Detector
+from .mirror import RepositoryError, repository_open
+from .rules import DEFAULT_RULES, RuleError, rules_load
+from .scan import baseline_load, repo_scan
+from .state import rules_digest, scan_state_load, scan_state_save
+
+
+@dataclass
+class RepoLeaks:
+    pk: int
+    name: str
+    leaks: list = field(default_factory=list)
+
+
+def _repositories(connector) -> list[Repository]:
+    wanted = (connector.options or {}).get("repositories", ["*"])
+    if not isinstance(wanted, list):
+        raise ProbeError(f"connector {connector.name}: options.repositories must be a list")
+    if "*" in wanted:
+        return list(Repository.objects.all())
+    repos = list(Repository.objects.filter(name__in=wanted))
+    missing = sorted(set(wanted) - {r.name for r in repos})
+    if missing:
+        raise ProbeError(f"connector {connector.name}: unknown repositories: {', '.join(missing)}")
+    return repos
+
+
+def _resolve(path: str | None) -> str | None:
+    if not path:
+        return None
+    p = Path(path)
+    return str(p if p.is_absolute() else Path(settings.BASE_DIR) / p)
+
+
+def collect(connector, ctx) -> Collected:
+    options = connector.options or {}
+    rules_path = _resolve(options.get("rules"))
+    try:
+        detector = Detector(rules_load(path=rules_path))
+        baseline = baseline_load(_resolve(options["baseline"])) if options.get("baseline") else set()
+    except (RuleError, OSError, ValueError) as exc:
+        raise ProbeError(f"connector {connector.name}: {exc}") from None
+    digest = rules_digest([DEFAULT_RULES, rules_path])
+    observations, errors = [], []
+    counts = {"repositories": 0, "commits": 0, "blobs": 0, "bytes": 0, "leaks": 0}
+    for repository in _repositories(connector):
+        try:
+            repo = repository_open(
+                location=repository.url, base_dir=settings.BASE_DIR,
+                cache_dir=Path(settings.BOTAUDIT_GIT_CACHE_DIR), roots=settings.BOTAUDIT_GIT_ROOTS,
+            )
+        except RepositoryError as exc:
+            errors.append(f"repository {repository.name}: {exc}")
+            continue
+        state, hide, known = scan_state_load(key=f"{connector.pk}:{repository.name}", digest=digest)
+        try:
+            result = repo_scan(repo=repo, detector=detector, branches=repository.branches or ["*"],
+                               hide=hide, known=known, baseline=baseline,
+                               workers=settings.BOTAUDIT_GIT_WORKERS)
+        except ValueError as exc:
+            errors.append(f"repository {repository.name}: {exc}")
+            continue
+        scan_state_save(state=state, result=result, digest=digest)
+        errors += [f"repository {repository.name}: {e}" for e in result.errors]
+        observations.append(RepoLeaks(pk=repository.pk, name=repository.name, leaks=result.leaks))
+        counts["repositories"] += 1
+        counts["leaks"] += len(result.leaks)
+        for k in ("commits", "blobs", "bytes"):
+            counts[k] += getattr(result.stats, k)
+    return Collected(observations=observations, api_calls=counts["repositories"], errors=errors, counts=counts)
+
+
+register(ProbeKind(kind="git", collect=collect, checks=CHECKS))
