@@ -114,6 +114,7 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["bot", "status"], name="finding_bot_status"),
             models.Index(fields=["scope", "status"], name="finding_scope_status"),
+            models.Index(fields=["-last_seen"], name="finding_last_seen"),
         ]
 
     def __str__(self):
