@@ -138,6 +138,9 @@ BOTAUDIT_BOT_TAG = env.str("BOTAUDIT_BOT_TAG", default="bot")
 BOTAUDIT_BASE_URL = env.str("BOTAUDIT_BASE_URL", default="http://127.0.0.1:8000")
 BOTAUDIT_SEVERITY_WEIGHTS = {"critical": 40, "high": 20, "medium": 8, "low": 2, "info": 0}
 BOTAUDIT_PROBE_MAX_RETRIES = env.int("BOTAUDIT_PROBE_MAX_RETRIES", default=3)
+# A probe task still running after this many seconds is stopped and marked failed (a hostile
+# repository can make libgit2 spin); the worker process is killed 60 s later if it does not stop.
+BOTAUDIT_PROBE_TIME_LIMIT = env.int("BOTAUDIT_PROBE_TIME_LIMIT", default=3600)
 # AWS probe thresholds (days) and the size of its thread pool for per-secret calls.
 BOTAUDIT_AWS_KEY_MAX_AGE_DAYS = env.int("BOTAUDIT_AWS_KEY_MAX_AGE_DAYS", default=90)
 BOTAUDIT_AWS_KEY_UNUSED_DAYS = env.int("BOTAUDIT_AWS_KEY_UNUSED_DAYS", default=45)

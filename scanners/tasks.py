@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers over the audit services. Arguments are ids; tasks are idempotent."""
 
 from celery import chord, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from .registry import ProbeUnavailable
@@ -16,11 +17,16 @@ def audit_fleet(trigger: str = "schedule", connector_names: list[str] | None = N
     return run.pk
 
 
-@shared_task(bind=True, acks_late=True)
+@shared_task(bind=True, acks_late=True, soft_time_limit=settings.BOTAUDIT_PROBE_TIME_LIMIT,
+             time_limit=settings.BOTAUDIT_PROBE_TIME_LIMIT + 60)
 def run_probe(self, probe_run_id: int) -> str:
     """Never raises except to retry: a failed probe must not stop the chord from scoring."""
     try:
         return probe_run_execute(probe_run_id=probe_run_id, raise_unavailable=True).status
+    except SoftTimeLimitExceeded:  # raised outside collect/checks (those are failed by the pipeline)
+        probe_run_give_up(probe_run_id=probe_run_id,
+                          error=f"stopped: still running after {settings.BOTAUDIT_PROBE_TIME_LIMIT} s")
+        return "failed"
     except ProbeUnavailable as exc:
         if self.request.retries >= settings.BOTAUDIT_PROBE_MAX_RETRIES:
             probe_run_give_up(probe_run_id=probe_run_id, error=f"gave up after retries: {exc}")

@@ -4,7 +4,9 @@ finish with scores. Used in-process (embedded default) and by the Celery tasks a
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -61,6 +63,12 @@ def probe_run_execute(*, probe_run_id: int, raise_unavailable: bool = False) -> 
     """
     probe_run = ProbeRun.objects.select_related("connector").get(pk=probe_run_id)
     if probe_run.status in FINISHED:
+        return probe_run
+    limit = timedelta(seconds=settings.BOTAUDIT_PROBE_TIME_LIMIT)
+    if probe_run.status == ProbeRun.Status.RUNNING and probe_run.started < timezone.now() - limit:
+        # Redelivered after its worker was killed at the hard time limit: don't run it again.
+        _finish(probe_run, ProbeRun.Status.FAILED, f"stopped: still running after {limit.total_seconds():.0f} s "
+                                                   "(worker killed)")
         return probe_run
     probe_run.status = ProbeRun.Status.RUNNING
     probe_run.started = timezone.now()

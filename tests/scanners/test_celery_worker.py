@@ -82,3 +82,4 @@ def test_audit_command_wait_runs_through_worker(celery_worker, test_probe, make_
     from scanners.models import AuditRun
 
     assert AuditRun.objects.get(pk=data["audit_run"]).trigger == "cli"
+

@@ -155,3 +155,40 @@ def test_probe_credential_facts_recorded(test_connector, test_probe, make_bot, m
     cred.refresh_from_db()
     assert cred.created_at == when and cred.last_rotated_at == when and cred.observed_at is not None
     assert cred.last_used_at is None
+
+
+def test_redelivered_probe_past_time_limit_is_failed_not_rerun(test_connector, test_probe, make_bot, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scanners.services.audit import audit_run_start, probe_run_execute
+
+    bot = make_bot("b1")
+    test_probe.subjects = [("a", bot.pk)]
+    run = audit_run_start(connector_names=["test-conn"])
+    probe = run.probe_runs.get(kind="testprobe")
+    probe.status = ProbeRun.Status.RUNNING  # its worker was killed mid-run
+    probe.started = timezone.now() - timedelta(seconds=settings.BOTAUDIT_PROBE_TIME_LIMIT + 61)
+    probe.save()
+    probe = probe_run_execute(probe_run_id=probe.pk)
+    assert probe.status == "failed" and "worker killed" in probe.error
+    assert not Finding.objects.filter(subject="a").exists()  # collect() did not run again
+
+
+def test_soft_time_limit_in_collect_fails_the_probe(test_connector, test_probe, make_bot):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from scanners.services.audit import audit_run_start
+    from scanners.tasks import run_probe
+
+    bot = make_bot("b1")
+    test_probe.subjects = [("kept", bot.pk)]
+    _audit()
+    test_probe.error = SoftTimeLimitExceeded()
+    run = audit_run_start(connector_names=["test-conn"])
+    probe = run.probe_runs.get(kind="testprobe")
+    assert run_probe.apply(args=[probe.pk]).get() == "failed"
+    probe.refresh_from_db()
+    assert "SoftTimeLimitExceeded" in probe.error
+    assert Finding.objects.get(subject="kept").status == "open"
