@@ -26,3 +26,16 @@ def make_credential():
         )
 
     return make
+
+
+@pytest.fixture
+def celery_worker(settings):
+    """A real Celery worker (threads) in this process, on the Redis broker from REDIS_URL."""
+    from celery.contrib.testing.worker import start_worker
+
+    from botaudit.celery import app
+
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "this test needs the real Redis broker"
+    app.conf.task_always_eager = False
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
+        yield

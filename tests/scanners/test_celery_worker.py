@@ -1,21 +1,11 @@
 """The audit through a real Celery worker on Redis: fan out, one failed probe, scoring after all."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from botaudit.celery import app
 from inventory.models import Connector
 from scanners.models import BotScore, Finding, ProbeRun
 from scanners.registry import ProbeUnavailable
 from scanners.selectors import audit_run_wait
-
-
-@pytest.fixture
-def celery_worker(settings):
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "this test needs the real Redis broker"
-    app.conf.task_always_eager = False
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
-        yield
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,10 +4,8 @@ import threading
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
-from botaudit.celery import app
 from scanners.digest.services import digest_send
 from scanners.digest.tasks import send_digest_group, send_weekly_digests
 from scanners.models import Digest
@@ -102,14 +100,6 @@ def test_bad_group_or_week_names_the_value(db):
         digest_send(group="security", week="2026-48")
     with pytest.raises(ValueError, match="'2026-W60'"):
         digest_send(group="security", week="2026-W60")
-
-
-@pytest.fixture
-def celery_worker(settings):
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "this test needs the real Redis broker"
-    app.conf.task_always_eager = False
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
-        yield
 
 
 @pytest.mark.django_db(transaction=True)
