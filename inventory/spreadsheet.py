@@ -39,9 +39,10 @@ CRED_TEXT = ("name", "store", "ref", "service")
 
 def _ids(ids: list[int]):
     """The chunk's bot ids as one array parameter on PostgreSQL (a 1,000-item IN list cost more
-    Python time than the rows), a plain list elsewhere."""
+    Python time than the rows), a plain list elsewhere. The array goes as its text literal: psycopg
+    adapting a list of ints checks every item."""
     if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
     return ids
 
 
