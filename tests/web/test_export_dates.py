@@ -23,6 +23,11 @@ DATES = {  # credential name: (created_at, last_rotated_at, last_used_at)
     "other-zone": (datetime(2026, 8, 21, 1, 0, 0, 500, tzinfo=IST), datetime(2026, 9, 1, 4, 0, tzinfo=IST),
                    datetime(2026, 11, 20, 0, 30, tzinfo=IST)),
     "unknown": (None, None, None),
+    "rotated-30-days-ago": (NOW - timedelta(days=400), NOW - timedelta(days=30), None),
+    "rotated-almost-31-days-ago": (NOW - timedelta(days=400), NOW - timedelta(days=31, microseconds=-1), None),
+    "rotated-31-days-ago": (NOW - timedelta(days=400), NOW - timedelta(days=31), None),
+    "created-31-days-ago": (NOW - timedelta(days=31), None, None),
+    "created-in-the-future": (NOW + timedelta(days=2), None, None),
 }
 FINISHED = datetime(2026, 11, 19, 8, 0, 0, tzinfo=UTC)
 
@@ -53,6 +58,10 @@ def export_dates_check() -> int:
     assert by_name["other-zone"]["created"] == "2026-08-20T19:30:00.000500+00:00"
     assert by_name["whole-second"]["last_rotated"] == "2026-10-01T00:00:00+00:00"
     assert by_name["whole-second"]["rotation_overdue"] == "yes" and by_name["fraction"]["age_days"] == 322
+    overdue = {name for name, row in by_name.items() if row["rotation_overdue"] == "yes"}
+    assert overdue == {"fraction", "whole-second", "other-zone", "trailing-zeros", "created-31-days-ago",
+                       "rotated-31-days-ago"}
+    assert by_name["created-in-the-future"]["age_days"] == 0 and by_name["unknown"]["age_days"] == ""
     return len(rows)
 
 
