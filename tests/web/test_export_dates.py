@@ -1,6 +1,7 @@
 """The audit spreadsheet's dates are written by the database as text: pin that they are exactly
 `datetime.isoformat()` of the aware UTC value (fraction only when the microseconds are not 0), and that
-age_days / rotation_overdue still come out right, on PostgreSQL and on SQLite (the demo's database)."""
+age_days / rotation_overdue still come out right, on PostgreSQL and on SQLite (the demo's database).
+Text cells are neutralised by the database too: checked on both."""
 
 import os
 import subprocess
@@ -29,16 +30,19 @@ DATES = {  # credential name: (created_at, last_rotated_at, last_used_at)
     "created-31-days-ago": (NOW - timedelta(days=31), None, None),
     "created-in-the-future": (NOW + timedelta(days=2), None, None),
 }
+FORMULA = "\t=cmd|' /C calc'!A0"
 FINISHED = datetime(2026, 11, 19, 8, 0, 0, tzinfo=UTC)
 
 
 def export_dates_check() -> int:
     """Create a bot with DATES, export it and compare every date cell; returns the rows checked."""
     team = Team.objects.create(name="dates", slug="dates")
-    bot = Bot.objects.create(name="date-bot", slug="date-bot", team=team)
+    bot = Bot.objects.create(name="date-bot", slug="date-bot", team=team, environment="-prod",
+                             owner_email="+owner@example.com")
     for name, (created, rotated, used) in DATES.items():
         Credential.objects.create(bot=bot, name=name, store="env_var", ref=name, rotation_days=30,
-                                  created_at=created, last_rotated_at=rotated, last_used_at=used)
+                                  created_at=created, last_rotated_at=rotated, last_used_at=used,
+                                  service=FORMULA if name == "unknown" else "")
     BotScore.objects.create(bot=bot, audit_run=AuditRun.objects.create(status="ok", finished=FINISHED), score=5)
     rows = [dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in audit_rows(bots=Bot.objects.all(), now=NOW)]
     assert sorted(r["credential"] for r in rows) == sorted(DATES)
@@ -53,6 +57,9 @@ def export_dates_check() -> int:
         assert row["rotation_overdue"] == ("yes" if credential_rotation_overdue(cred, now=NOW) else "no"), row
         assert row["last_audited"] == "2026-11-19T08:00:00+00:00"
     by_name = {r["credential"]: r for r in rows}
+    assert by_name["unknown"]["service"] == "'" + FORMULA and by_name["fraction"]["service"] == ""
+    assert {(r["team"], r["bot"], r["owner"], r["environment"]) for r in rows} == {
+        ("dates", "date-bot", "'+owner@example.com", "'-prod")}
     assert by_name["fraction"]["created"] == "2026-01-02T03:04:05.123456+00:00"
     assert by_name["trailing-zeros"]["created"] == "2026-03-04T05:06:07.120000+00:00"
     assert by_name["other-zone"]["created"] == "2026-08-20T19:30:00.000500+00:00"
