@@ -49,18 +49,17 @@ def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
     """Four queries. The database hands over finished cell text (neutralised text, ISO dates, '' for
     unknown dates): a Python object per cell was most of the export's time."""
     ids = _ids(ids)
+    bot_text, cred_text = _neutralised(BOT_TEXT), _neutralised(CRED_TEXT)
     bots = {}
     for pk, *text, score, audited in Bot.objects.filter(pk__in=ids).annotate(
-            **{f"_{f}": neutralised(f) for f in BOT_TEXT}, risk_score=_latest("score"),
-            last_audited=iso_or_blank(_latest("audit_run__finished")),
-    ).values_list("pk", *(f"_{f}" for f in BOT_TEXT), "risk_score", "last_audited"):
+            **bot_text, risk_score=_latest("score"), last_audited=iso_or_blank(_latest("audit_run__finished")),
+    ).values_list("pk", *bot_text, "risk_score", "last_audited"):
         bots[pk] = (text, "" if score is None else score, audited)
     creds = defaultdict(list)
     for cred in Credential.objects.filter(bot_id__in=ids).order_by("bot_id", "name").annotate(
-            **{f"_{f}": neutralised(f) for f in CRED_TEXT},
-            created=iso_or_blank("created_at"), rotated=iso_or_blank("last_rotated_at"),
+            **cred_text, created=iso_or_blank("created_at"), rotated=iso_or_blank("last_rotated_at"),
             used=iso_or_blank("last_used_at"),
-    ).values_list("bot_id", *(f"_{f}" for f in CRED_TEXT), "created", "rotated", "rotation_days", "used"):
+    ).values_list("bot_id", *cred_text, "created", "rotated", "rotation_days", "used"):
         creds[cred[0]].append(cred)
     identities = defaultdict(list)
     for bot_id, kind, ref in Identity.objects.filter(bot_id__in=ids).order_by("kind", "ref").values_list(
@@ -75,6 +74,10 @@ def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
         Finding.objects.filter(bot_id__in=ids, status=Finding.Status.OPEN).order_by().values("bot_id")
         .annotate(**per_bot).values_list("bot_id", *per_bot))}
     return bots, creds, identities, counts
+
+
+def _neutralised(fields) -> dict:
+    return {f"text{i}": neutralised(field) for i, field in enumerate(fields)}
 
 
 def _latest(field):
