@@ -111,7 +111,7 @@ def _bot_rows(bot, creds, identities: str, counts, now) -> Iterator[list]:
 
 def audit_rows(*, bots: QuerySet[Bot], now=None, chunk_size: int = CHUNK) -> Iterator[list]:
     """Rows (lists in AUDIT_COLUMNS order, formulas neutralised) for the given bots, ordered by
-    team and bot name. Five queries per chunk of bots."""
+    team and bot name. One query for the ids, then four per chunk of bots."""
     now = now or timezone.now()
     ids = list(bots.order_by("team__name", "name").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
