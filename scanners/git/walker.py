@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -99,7 +100,7 @@ class BlobScanner:
                 if whole:
                     self.stats.bytes += len(data)
                     matches = self.detector.scan(text_decode(data), path=path)
-                    self._remember(path, oid, data.split(b"\n"))
+                    self._remember(path, oid, data)
                 else:
                     matches = self._scan_added(data, oid, old_oid, path)
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
@@ -108,34 +109,103 @@ class BlobScanner:
             self.cache[oid] = matches
         return matches
 
-    def _remember(self, path: str, oid, lines: list) -> None:
-        """Keep the line set of the latest version of each path: the next commit that modifies the
-        file diffs against it without reading the old blob again."""
+    def _remember(self, path: str, oid, data: bytes, counts=None) -> None:
+        """Keep the latest version of each path (and, once computed, how often each of its lines
+        occurs): the next commit that modifies the file compares against it without reading or
+        splitting the old blob again."""
         if len(self.lines) >= LINE_CACHE_PATHS:
             self.lines.clear()
-        self.lines[path] = (oid, set(lines))
+        self.lines[path] = (oid, data, counts)
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
-        """Scan the lines `new` adds. First as an unordered set (cheap: set difference in C); only
-        when that finds something, or a multi-line rule could match, again in order."""
+        """Scan the lines `new` adds (lines not among the old blob's lines). First as an unordered
+        set; only when that finds something, or a multi-line rule could match, again in order."""
         cached = self.lines.get(path)
         if cached is not None and cached[0] == old_oid:
-            old_lines = cached[1]
+            _oid, old, counts = cached
         else:
-            old_lines = set(self.repo.odb.read(old_oid)[1].split(b"\n"))
-        new_lines = new.split(b"\n")
-        self._remember(path, oid, new_lines)
-        added = self.lines[path][1] - old_lines
+            old, counts = self.repo.odb.read(old_oid)[1], None
+        if counts is None:
+            counts = dict(Counter(old.split(b"\n")))
+        cut, added = added_lines(old, new, counts)
+        self._remember(path, oid, new, counts)
         if not added:
             return []
-        text = b"\n".join(added)
+        text = b"\n".join(dict.fromkeys(line for _n, line in added))
         self.stats.bytes += len(text)
         if self.detector.scan(text_decode(text), path=path, unordered=True) == []:
             return []
-        ordered = [line for line in new_lines if line in added]
-        numbers = [n for n, line in enumerate(new_lines, 1) if line in added]
-        matches = self.detector.scan(text_decode(b"\n".join(ordered)), path=path)
-        return [replace(m, line=numbers[m.line - 1]) for m in matches]
+        matches = self.detector.scan(text_decode(b"\n".join(line for _n, line in added)), path=path)
+        first = new.count(b"\n", 0, cut)  # lines before the first candidate
+        return [replace(m, line=first + added[m.line - 1][0]) for m in matches]
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of `a` and `b`: exponential then binary search, each
+    probe one memcmp without copying."""
+    n = min(len(a), len(b))
+    view = memoryview(b)
+    if a.startswith(view[:n]):
+        return n
+    lo, hi = 0, 16
+    while hi < n and a.startswith(view[:hi]):
+        lo, hi = hi, hi * 2
+    hi = min(hi, n) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.startswith(view[:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length (at most `limit`) of the longest common suffix of `a` and `b`."""
+    view, end = memoryview(b), len(b)
+    if a.endswith(view[end - limit:]):
+        return limit
+    lo, hi = 0, 16
+    while hi < limit and a.endswith(view[end - hi:]):
+        lo, hi = hi, hi * 2
+    hi = min(hi, limit) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.endswith(view[end - mid:]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _lines_between(data: bytes, cut: int, suffix: int) -> list:
+    """The lines of `data` that start at or after `cut` and before the last `suffix` bytes' first
+    line start."""
+    end = data.find(b"\n", len(data) - suffix) if suffix else -1
+    if end < 0:
+        return data[cut:].split(b"\n")
+    return data[cut:end].split(b"\n") if end >= cut else []
+
+
+def added_lines(old: bytes, new: bytes, counts: dict) -> tuple[int, list]:
+    """The lines of `new` (split on newlines) that are not lines of `old`, in order, with repeats:
+    (offset of the first candidate line, [(line number counted from there, line)]). `counts`
+    ({line: occurrences} in `old`) is updated in place to `new`'s. Lines inside the byte-wise
+    common prefix and suffix of both blobs are the same lines in both, so only the lines between
+    them are looked up and counted: the cost follows the size of the change, not of the file."""
+    cut = new.rfind(b"\n", 0, _common_prefix(old, new)) + 1  # a line start in both blobs
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - cut)
+    middle = _lines_between(new, cut, suffix)
+    added = [(n, line) for n, line in enumerate(middle, 1) if line not in counts]
+    for line in _lines_between(old, cut, suffix):
+        left = counts[line] - 1
+        if left:
+            counts[line] = left
+        else:
+            del counts[line]
+    for line in middle:
+        counts[line] = counts.get(line, 0) + 1
+    return cut, added
 
 
 def _commit_date(commit) -> str:
