@@ -15,14 +15,13 @@ from datetime import UTC, datetime
 from functools import partial
 
 import pygit2
-from pygit2.enums import DeltaStatus, FileMode, ObjectType, SortMode
+from pygit2.enums import FileMode, ObjectType, SortMode
 
 from .detector import text_decode
+from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
-NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
-               DeltaStatus.TYPECHANGE}
-BLOB_MODES = {FileMode.BLOB, FileMode.BLOB_EXECUTABLE}
+BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
 LINE_CACHE_PATHS = 20_000  # paths whose latest line set is kept per worker
@@ -216,31 +215,25 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree). Returns ([(commit, date, path, match)] in commit order, Stats, errors)."""
     scanner = BlobScanner(repo, detector, max_blob_bytes)
+    trees = TreeReader(repo.odb)
     out = []
     for cid in commit_ids:
         scanner.stats.commits += 1
         try:
             commit = repo[cid]
-            if commit.parents:
-                diff = repo.diff(commit.parents[0].tree, commit.tree)
-            else:
-                diff = commit.tree.diff_to_tree(swap=True)
-            deltas = list(diff.deltas)
+            parents = commit.parent_ids
+            changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
             continue
-        for delta in deltas:
-            if delta.status not in NEW_CONTENT:
+        for path, mode, new_id, old_id in changes:
+            if mode not in BLOB_MODES:
+                if mode == COMMIT:
+                    scanner.stats.skipped["submodule"] += 1
                 continue
-            new = delta.new_file
-            if new.mode == FileMode.COMMIT:
-                scanner.stats.skipped["submodule"] += 1
-                continue
-            if new.mode not in BLOB_MODES:
-                continue
-            old = delta.old_file.id if delta.status == DeltaStatus.MODIFIED else None
-            for match in scanner.scan(new.id, new.path, f"commit {cid}", old):
-                out.append((str(cid), _commit_date(commit), new.path, match))
+            old = pygit2.Oid(raw=old_id) if old_id is not None else None
+            for match in scanner.scan(pygit2.Oid(raw=new_id), path, f"commit {cid}", old):
+                out.append((str(cid), _commit_date(commit), path, match))
     return out, scanner.stats, scanner.errors
 
 
