@@ -12,6 +12,7 @@ import re
 import pygit2
 
 _ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
+_TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.S)
 TREE, BLOB, BLOB_EXECUTABLE, LINK, COMMIT = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
 TYPE_BITS = 0o170000
 CACHE_ENTRIES = 200_000  # parsed tree entries kept (all of them are dropped when exceeded)
@@ -40,21 +41,14 @@ class TreeReader:
         self.modes: dict = {}
 
     def entries(self, raw_id: bytes) -> dict:
-        """{name: (mode, raw id)} in the tree's own (git) order."""
+        """{name: (raw mode, raw id)} in the tree's own (git) order."""
         found = self.cache.get(raw_id)
         if found is not None:
             return found
         data = self.odb.read(pygit2.Oid(raw=raw_id))[1]
-        modes = self.modes
-        found, size = {}, 0
-        for mode, name, sha in _ENTRY.findall(data):
-            m = modes.get(mode)
-            if m is None:
-                m = modes[mode] = mode_normalize(int(mode, 8))
-            found[name] = (m, sha)
-            size += len(mode) + len(name) + 22
-        if size != len(data):
+        if _TREE.fullmatch(data) is None:
             raise ValueError(f"tree {raw_id.hex()} is malformed")
+        found = {name: (mode, sha) for mode, name, sha in _ENTRY.findall(data)}
         if self.cached > CACHE_ENTRIES:
             self.cache.clear()
             self.cached = 0
@@ -62,20 +56,37 @@ class TreeReader:
         self.cached += len(found) + 1
         return found
 
+    def mode(self, raw: bytes) -> int:
+        found = self.modes.get(raw)
+        if found is None:
+            found = self.modes[raw] = mode_normalize(int(raw, 8))
+        return found
+
     def changes(self, old_id: bytes | None, new_id: bytes, prefix: str = "") -> list:
         """[(path, mode, raw id, raw id of the old blob when modified in place else None)] for
-        every non-tree entry that `new_id` adds or changes against `old_id` (None: empty tree)."""
+        every non-tree entry that `new_id` adds or changes against `old_id` (None: empty tree),
+        in git's path order."""
         out = []
         self._changes(old_id, new_id, prefix, out)
         return out
 
     def _changes(self, old_id, new_id, prefix, out) -> None:
-        old = self.entries(old_id) if old_id is not None else {}
-        for name, entry in self.entries(new_id).items():
+        new = self.entries(new_id)
+        if old_id is None:
+            changed = new.items()
+            old = {}
+        else:
+            old = self.entries(old_id)
+            changed = new.items() - old.items()  # in C; usually one or two entries
+            if len(changed) > 1:
+                changed = sorted(changed, key=_git_order)
+        for name, (raw_mode, sha) in changed:
+            mode = self.mode(raw_mode)
             was = old.get(name)
-            if was == entry:
-                continue
-            mode, sha = entry
+            if was is not None:
+                was = (self.mode(was[0]), was[1])
+                if was == (mode, sha):  # e.g. 100664 -> 100644: the same to libgit2
+                    continue
             path = prefix + name.decode("utf-8", "replace")
             if mode == TREE:
                 self._changes(was[1] if was is not None and was[0] == TREE else None, sha, path + "/", out)
@@ -83,3 +94,9 @@ class TreeReader:
                 out.append((path, mode, sha, was[1]))
             else:
                 out.append((path, mode, sha, None))
+
+
+def _git_order(item) -> bytes:
+    """Git sorts tree entries by name, a subtree's name as if it ended with '/'."""
+    name, (raw_mode, _sha) = item
+    return name + b"/" if raw_mode in (b"40000", b"040000") else name
