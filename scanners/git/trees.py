@@ -65,24 +65,21 @@ class TreeReader:
     def changes(self, old_id: bytes | None, new_id: bytes, prefix: str = "") -> list:
         """[(path, mode, raw id, raw id of the old blob when modified in place else None)] for
         every non-tree entry that `new_id` adds or changes against `old_id` (None: empty tree),
-        in git's path order."""
+        in git's path order (the trees' own order)."""
         out = []
         self._changes(old_id, new_id, prefix, out)
         return out
 
     def _changes(self, old_id, new_id, prefix, out) -> None:
         new = self.entries(new_id)
-        if old_id is None:
-            changed = new.items()
-            old = {}
-        else:
-            old = self.entries(old_id)
-            changed = new.items() - old.items()  # in C; usually one or two entries
-            if len(changed) > 1:
-                changed = sorted(changed, key=_git_order)
-        for name, (raw_mode, sha) in changed:
+        old = self.entries(old_id) if old_id is not None else {}
+        get = old.get
+        for name, entry in new.items():
+            if get(name) == entry:
+                continue
+            raw_mode, sha = entry
             mode = self.mode(raw_mode)
-            was = old.get(name)
+            was = get(name)
             if was is not None:
                 was = (self.mode(was[0]), was[1])
                 if was == (mode, sha):  # e.g. 100664 -> 100644: the same to libgit2
@@ -95,8 +92,3 @@ class TreeReader:
             else:
                 out.append((path, mode, sha, None))
 
-
-def _git_order(item) -> bytes:
-    """Git sorts tree entries by name, a subtree's name as if it ended with '/'."""
-    name, (raw_mode, _sha) = item
-    return name + b"/" if raw_mode in (b"40000", b"040000") else name
