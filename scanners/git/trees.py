@@ -40,15 +40,15 @@ class TreeReader:
         self.cached = 0
         self.modes: dict = {}
 
-    def entries(self, raw_id: bytes) -> dict:
-        """{name: (raw mode, raw id)} in the tree's own (git) order."""
+    def entries(self, raw_id: bytes) -> list:
+        """[(raw mode, name, raw id)] in the tree's own (git) order."""
         found = self.cache.get(raw_id)
         if found is not None:
             return found
         data = self.odb.read(pygit2.Oid(raw=raw_id))[1]
         if _TREE.fullmatch(data) is None:
             raise ValueError(f"tree {raw_id.hex()} is malformed")
-        found = {name: (mode, sha) for mode, name, sha in _ENTRY.findall(data)}
+        found = _ENTRY.findall(data)
         if self.cached > CACHE_ENTRIES:
             self.cache.clear()
             self.cached = 0
@@ -72,16 +72,20 @@ class TreeReader:
 
     def _changes(self, old_id, new_id, prefix, out) -> None:
         new = self.entries(new_id)
-        old = self.entries(old_id) if old_id is not None else {}
-        get = old.get
-        for name, entry in new.items():
-            if get(name) == entry:
-                continue
-            raw_mode, sha = entry
+        old = self.entries(old_id) if old_id is not None else []
+        if len(old) == len(new):  # usually the same names in the same places: compare in place
+            changed = [(entry, was) for entry, was in zip(new, old, strict=True) if entry != was]
+            if any(entry[1] != was[1] for entry, was in changed):
+                changed = None
+        else:
+            changed = None
+        if changed is None:
+            by_name = {name: (raw_mode, name, sha) for raw_mode, name, sha in old}
+            changed = [(entry, by_name.get(entry[1])) for entry in new if by_name.get(entry[1]) != entry]
+        for (raw_mode, name, sha), was in changed:
             mode = self.mode(raw_mode)
-            was = get(name)
             if was is not None:
-                was = (self.mode(was[0]), was[1])
+                was = (self.mode(was[0]), was[2])
                 if was == (mode, sha):  # e.g. 100664 -> 100644: the same to libgit2
                     continue
             path = prefix + name.decode("utf-8", "replace")
