@@ -8,8 +8,8 @@ from collections import Counter
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
+from scanners.git.lines import added_lines
 from scanners.git.trees import TreeReader
-from scanners.git.walker import added_lines
 
 NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
                DeltaStatus.TYPECHANGE}
