@@ -26,6 +26,7 @@ BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
 LINE_CACHE_PATHS = 20_000  # paths whose latest version (and its line counts) is kept per worker
+LINE_CACHE_BYTES = 64 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
 
 @dataclass
@@ -68,6 +69,7 @@ class BlobScanner:
         self.repo, self.detector, self.max = repo, detector, max_blob_bytes
         self.cache: dict = {}
         self.lines: dict = {}
+        self.lines_bytes = 0
         self.stats = Stats()
         self.errors: list[str] = []
 
@@ -113,9 +115,14 @@ class BlobScanner:
         """Keep the latest version of each path (and, once computed, how often each of its lines
         occurs): the next commit that modifies the file compares against it without reading or
         splitting the old blob again."""
-        if len(self.lines) >= LINE_CACHE_PATHS:
+        previous = self.lines.pop(path, None)
+        if previous is not None:
+            self.lines_bytes -= len(previous[1])
+        if len(self.lines) >= LINE_CACHE_PATHS or self.lines_bytes > LINE_CACHE_BYTES:
             self.lines.clear()
+            self.lines_bytes = 0
         self.lines[path] = (oid, data, counts)
+        self.lines_bytes += len(data)
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
         """Scan the lines `new` adds (lines not among the old blob's lines). First as an unordered
