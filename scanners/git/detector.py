@@ -61,10 +61,16 @@ class Detector:
         self.rules = ruleset.rules
         self.prefilter = Prefilter(self.rules)
         self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
+        self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
 
     def path_allowed(self, path: str) -> bool:
-        return any(a.condition != "AND" and any(p.search(path) for p in a.paths)
-                   for a in self.ruleset.allowlists)
+        allowed = self._path_allowed.get(path)
+        if allowed is None:
+            if len(self._path_allowed) > 100_000:
+                self._path_allowed.clear()
+            allowed = self._path_allowed[path] = any(
+                a.condition != "AND" and any(p.search(path) for p in a.paths) for a in self.ruleset.allowlists)
+        return allowed
 
     def scan(self, text: str, *, path: str = "", commit: str = "", unordered: bool = False) -> list[Match] | None:
         """Matches in `text`. With `unordered` (lines in no particular order), returns None instead

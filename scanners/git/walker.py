@@ -8,23 +8,25 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 
 import pygit2
-from pygit2.enums import DeltaStatus, FileMode, ObjectType, SortMode
+from pygit2.enums import FileMode, ObjectType, SortMode
 
 from .detector import text_decode
+from .lines import added_lines
+from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
-NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
-               DeltaStatus.TYPECHANGE}
-BLOB_MODES = {FileMode.BLOB, FileMode.BLOB_EXECUTABLE}
+BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
-LINE_CACHE_PATHS = 20_000  # paths whose latest line set is kept per worker
+LINE_CACHE_PATHS = 20_000  # paths whose latest version (and its line counts) is kept per worker
+LINE_CACHE_BYTES = 64 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class BlobScanner:
         self.repo, self.detector, self.max = repo, detector, max_blob_bytes
         self.cache: dict = {}
         self.lines: dict = {}
+        self.lines_bytes = 0
         self.stats = Stats()
         self.errors: list[str] = []
 
@@ -99,7 +102,7 @@ class BlobScanner:
                 if whole:
                     self.stats.bytes += len(data)
                     matches = self.detector.scan(text_decode(data), path=path)
-                    self._remember(path, oid, data.split(b"\n"))
+                    self._remember(path, oid, data)
                 else:
                     matches = self._scan_added(data, oid, old_oid, path)
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
@@ -108,34 +111,40 @@ class BlobScanner:
             self.cache[oid] = matches
         return matches
 
-    def _remember(self, path: str, oid, lines: list) -> None:
-        """Keep the line set of the latest version of each path: the next commit that modifies the
-        file diffs against it without reading the old blob again."""
-        if len(self.lines) >= LINE_CACHE_PATHS:
+    def _remember(self, path: str, oid, data: bytes, counts=None) -> None:
+        """Keep the latest version of each path (and, once computed, how often each of its lines
+        occurs): the next commit that modifies the file compares against it without reading or
+        splitting the old blob again."""
+        previous = self.lines.pop(path, None)
+        if previous is not None:
+            self.lines_bytes -= len(previous[1])
+        if len(self.lines) >= LINE_CACHE_PATHS or self.lines_bytes > LINE_CACHE_BYTES:
             self.lines.clear()
-        self.lines[path] = (oid, set(lines))
+            self.lines_bytes = 0
+        self.lines[path] = (oid, data, counts)
+        self.lines_bytes += len(data)
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
-        """Scan the lines `new` adds. First as an unordered set (cheap: set difference in C); only
-        when that finds something, or a multi-line rule could match, again in order."""
+        """Scan the lines `new` adds (lines not among the old blob's lines). First as an unordered
+        set; only when that finds something, or a multi-line rule could match, again in order."""
         cached = self.lines.get(path)
         if cached is not None and cached[0] == old_oid:
-            old_lines = cached[1]
+            _oid, old, counts = cached
         else:
-            old_lines = set(self.repo.odb.read(old_oid)[1].split(b"\n"))
-        new_lines = new.split(b"\n")
-        self._remember(path, oid, new_lines)
-        added = self.lines[path][1] - old_lines
+            old, counts = self.repo.odb.read(old_oid)[1], None
+        if counts is None:
+            counts = dict(Counter(old.split(b"\n")))
+        cut, added = added_lines(old, new, counts)
+        self._remember(path, oid, new, counts)
         if not added:
             return []
-        text = b"\n".join(added)
+        text = b"\n".join(dict.fromkeys(line for _n, line in added))
         self.stats.bytes += len(text)
         if self.detector.scan(text_decode(text), path=path, unordered=True) == []:
             return []
-        ordered = [line for line in new_lines if line in added]
-        numbers = [n for n, line in enumerate(new_lines, 1) if line in added]
-        matches = self.detector.scan(text_decode(b"\n".join(ordered)), path=path)
-        return [replace(m, line=numbers[m.line - 1]) for m in matches]
+        matches = self.detector.scan(text_decode(b"\n".join(line for _n, line in added)), path=path)
+        first = new.count(b"\n", 0, cut)  # lines before the first candidate
+        return [replace(m, line=first + added[m.line - 1][0]) for m in matches]
 
 
 def _commit_date(commit) -> str:
@@ -146,31 +155,25 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree). Returns ([(commit, date, path, match)] in commit order, Stats, errors)."""
     scanner = BlobScanner(repo, detector, max_blob_bytes)
+    trees = TreeReader(repo.odb)
     out = []
     for cid in commit_ids:
         scanner.stats.commits += 1
         try:
             commit = repo[cid]
-            if commit.parents:
-                diff = repo.diff(commit.parents[0].tree, commit.tree)
-            else:
-                diff = commit.tree.diff_to_tree(swap=True)
-            deltas = list(diff.deltas)
+            parents = commit.parent_ids
+            changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
             continue
-        for delta in deltas:
-            if delta.status not in NEW_CONTENT:
+        for path, mode, new_id, old_id in changes:
+            if mode not in BLOB_MODES:
+                if mode == COMMIT:
+                    scanner.stats.skipped["submodule"] += 1
                 continue
-            new = delta.new_file
-            if new.mode == FileMode.COMMIT:
-                scanner.stats.skipped["submodule"] += 1
-                continue
-            if new.mode not in BLOB_MODES:
-                continue
-            old = delta.old_file.id if delta.status == DeltaStatus.MODIFIED else None
-            for match in scanner.scan(new.id, new.path, f"commit {cid}", old):
-                out.append((str(cid), _commit_date(commit), new.path, match))
+            old = pygit2.Oid(raw=old_id) if old_id is not None else None
+            for match in scanner.scan(pygit2.Oid(raw=new_id), path, f"commit {cid}", old):
+                out.append((str(cid), _commit_date(commit), path, match))
     return out, scanner.stats, scanner.errors
 
 

@@ -1,0 +1,74 @@
+"""The lines a new version of a file adds: the lines of the new blob that are not lines of the
+old one (as a set: a moved line is not new). The work follows the size of the change, not the
+size of the file: the byte-wise common prefix and suffix of the two blobs are skipped, and a
+running {line: occurrences} count of the old blob answers "was this line there?"."""
+
+from __future__ import annotations
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of `a` and `b`: exponential then binary search, each
+    probe one memcmp without copying."""
+    n = min(len(a), len(b))
+    view = memoryview(b)
+    if a.startswith(view[:n]):
+        return n
+    lo, hi = 0, 16
+    while hi < n and a.startswith(view[:hi]):
+        lo, hi = hi, hi * 2
+    hi = min(hi, n) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.startswith(view[:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length (at most `limit`) of the longest common suffix of `a` and `b`."""
+    view, end = memoryview(b), len(b)
+    if a.endswith(view[end - limit:]):
+        return limit
+    lo, hi = 0, 16
+    while hi < limit and a.endswith(view[end - hi:]):
+        lo, hi = hi, hi * 2
+    hi = min(hi, limit) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.endswith(view[end - mid:]):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _lines_between(data: bytes, cut: int, suffix: int) -> list:
+    """The lines of `data` that start at or after `cut` and before the last `suffix` bytes' first
+    line start."""
+    end = data.find(b"\n", len(data) - suffix) if suffix else -1
+    if end < 0:
+        return data[cut:].split(b"\n")
+    return data[cut:end].split(b"\n") if end >= cut else []
+
+
+def added_lines(old: bytes, new: bytes, counts: dict) -> tuple[int, list]:
+    """The lines of `new` (split on newlines) that are not lines of `old`, in order, with repeats:
+    (offset of the first candidate line, [(line number counted from there, line)]). `counts`
+    ({line: occurrences} in `old`) is updated in place to `new`'s. Lines inside the byte-wise
+    common prefix and suffix of both blobs are the same lines in both, so only the lines between
+    them are looked up and counted: the cost follows the size of the change, not of the file."""
+    cut = new.rfind(b"\n", 0, _common_prefix(old, new)) + 1  # a line start in both blobs
+    suffix = _common_suffix(old, new, min(len(old), len(new)) - cut)
+    middle = _lines_between(new, cut, suffix)
+    added = [(n, line) for n, line in enumerate(middle, 1) if line not in counts]
+    for line in _lines_between(old, cut, suffix):
+        left = counts[line] - 1
+        if left:
+            counts[line] = left
+        else:
+            del counts[line]
+    for line in middle:
+        counts[line] = counts.get(line, 0) + 1
+    return cut, added

@@ -1,0 +1,120 @@
+"""The scanner's two shortcuts give exactly what the plain definitions give: the raw tree reader
+matches libgit2's tree-to-tree diff, and the prefix/suffix added-line computation matches the set
+difference of the two blobs' lines."""
+
+import random
+from collections import Counter
+
+import pygit2
+from pygit2.enums import DeltaStatus, FileMode
+
+from scanners.git.lines import added_lines
+from scanners.git.trees import TreeReader
+
+NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
+               DeltaStatus.TYPECHANGE}
+NAMES = ["a", "a.b", "a-b", "b", "z", "\xe9t\xe9"]
+MODES = [FileMode.BLOB, FileMode.BLOB_EXECUTABLE, FileMode.LINK, FileMode.COMMIT]
+
+
+class _Trees:
+    """Random nested trees with blobs, executables, symlinks, submodules and dir <-> file swaps."""
+
+    def __init__(self, repo, rng):
+        self.repo, self.rng = repo, rng
+        self.blobs = [repo.create_blob(f"content {i}\n".encode()) for i in range(5)]
+        self.gitlink = pygit2.Oid(hex="1" * 40)
+
+    def _leaf(self, tb, name):
+        mode = self.rng.choice(MODES)
+        tb.insert(name, self.gitlink if mode == FileMode.COMMIT else self.rng.choice(self.blobs), mode)
+
+    def make(self, depth=0):
+        tb = self.repo.TreeBuilder()
+        for name in self.rng.sample(NAMES, self.rng.randint(0, len(NAMES))):
+            if self.rng.random() < 0.3 and depth < 3:
+                tb.insert(name, self.make(depth + 1), FileMode.TREE)
+            else:
+                self._leaf(tb, name)
+        return tb.write()
+
+    def mutate(self, tree_id, depth=0):
+        tree = self.repo[tree_id]
+        tb = self.repo.TreeBuilder(tree)
+        for entry in list(tree):
+            roll = self.rng.random()
+            if roll > 0.4:
+                continue
+            if entry.filemode == FileMode.TREE and roll < 0.25:
+                tb.insert(entry.name, self.mutate(entry.id, depth + 1), FileMode.TREE)
+            elif roll < 0.1:
+                tb.remove(entry.name)
+            elif roll < 0.15 and depth < 3:
+                tb.insert(entry.name, self.make(depth + 1), FileMode.TREE)
+            else:
+                self._leaf(tb, entry.name)
+        return tb.write()
+
+
+def _libgit2(repo, old, new):
+    diff = repo.diff(repo[old], repo[new]) if old is not None else repo[new].diff_to_tree(swap=True)
+    return [(d.new_file.path, int(d.new_file.mode), str(d.new_file.id),
+             str(d.old_file.id) if d.status == DeltaStatus.MODIFIED else None)
+            for d in diff.deltas if d.status in NEW_CONTENT]
+
+
+def test_tree_reader_matches_libgit2_tree_diff(tmp_path):
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    trees = _Trees(repo, random.Random(3))
+    compared = 0
+    for _ in range(400):
+        old = trees.make()
+        new = trees.mutate(old) if trees.rng.random() < 0.8 else trees.make()
+        reader = TreeReader(repo.odb)
+        for base in (old, None):
+            mine = [(path, mode, str(pygit2.Oid(raw=sha)), str(pygit2.Oid(raw=was)) if was else None)
+                    for path, mode, sha, was in reader.changes(base.raw if base else None, new.raw)]
+            expected = _libgit2(repo, base, new)
+            assert mine == expected
+            compared += len(expected)
+    assert compared > 1000
+
+
+def test_tree_reader_rejects_a_malformed_tree(tmp_path):
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    bad = repo.odb.write(pygit2.enums.ObjectType.TREE, b"100644 name-without-id\0short")
+    try:
+        TreeReader(repo.odb).changes(None, bad.raw)
+    except ValueError as exc:
+        assert bad.raw.hex() in str(exc)
+    else:
+        raise AssertionError("a malformed tree was read without an error")
+
+
+def _set_difference(old: bytes, new: bytes):
+    old_lines, new_lines = set(old.split(b"\n")), new.split(b"\n")
+    return [(n, line) for n, line in enumerate(new_lines, 1) if line not in old_lines]
+
+
+def test_added_lines_equal_the_set_difference_and_counts_follow():
+    rng = random.Random(5)
+    words = [b"alpha", b"beta = 1", b"", b"x" * 30, b"key = 'v'"]
+    for _ in range(3000):
+        lines = [rng.choice(words) + str(rng.randint(0, 20)).encode() for _ in range(rng.randint(0, 60))]
+        old = b"\n".join(lines) + (b"\n" if rng.random() < 0.7 else b"")
+        for _ in range(rng.randint(0, 4)):
+            roll, size = rng.random(), len(lines)
+            if roll < 0.4:
+                lines[rng.randint(0, size):rng.randint(0, size)] = [rng.choice(words) for _ in range(rng.randint(0, 5))]
+            elif roll < 0.7 and lines:
+                del lines[rng.randrange(size):rng.randrange(size) + 3]
+            else:
+                lines.extend(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        new = b"\n".join(lines) + (b"\n" if rng.random() < 0.7 else b"")
+        if rng.random() < 0.1:
+            new = old * 2
+        counts = dict(Counter(old.split(b"\n")))
+        cut, added = added_lines(old, new, counts)
+        first = new.count(b"\n", 0, cut)
+        assert [(first + n, line) for n, line in added] == _set_difference(old, new)
+        assert counts == Counter(new.split(b"\n"))
