@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from inventory.credentials import credential_rotated_days, credential_rotation_overdue
 from inventory.models import Bot, Credential, Team
 
 from ..models import SEVERITY_ORDER, BotScore, Finding, ProbeRun
@@ -103,14 +104,12 @@ def credentials_overdue(*, now: datetime, bots=None) -> list[dict]:
         qs = qs.filter(bot__in=bots)
     overdue = []
     for cred in qs.select_related("bot", "bot__team").order_by("bot__name", "name"):
-        since = cred.last_rotated_at or cred.created_at
-        if since is None or not cred.rotation_days:
+        if not credential_rotation_overdue(cred, now=now):  # the dashboard's and the export's rule
             continue
-        due = since + timedelta(days=cred.rotation_days)
-        if due < now:
-            overdue.append({"bot": cred.bot.name, "bot_link": link_bot(cred.bot.slug), "team": cred.bot.team.name,
-                            "credential": cred.name, "store": cred.store, "rotation_days": cred.rotation_days,
-                            "days_overdue": (now - due).days, "last_rotated": since})
+        overdue.append({"bot": cred.bot.name, "bot_link": link_bot(cred.bot.slug), "team": cred.bot.team.name,
+                        "credential": cred.name, "store": cred.store, "rotation_days": cred.rotation_days,
+                        "days_overdue": credential_rotated_days(cred, now=now) - cred.rotation_days,
+                        "last_rotated": cred.last_rotated_at or cred.created_at})
     overdue.sort(key=lambda c: (-c["days_overdue"], c["bot"], c["credential"]))
     return overdue
 

@@ -1,6 +1,6 @@
 """What the emails say, checked on messages received by a real SMTP server."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -115,3 +115,20 @@ def test_html_part_escapes_inventory_text(smtp, db):
     assert "<script>" not in html and "<img" not in html and "<b>ops" not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x" in html
     assert "<script>alert(1)</script>" in msg.part("text/plain")  # plain text stays plain
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("age", "overdue"),
+                         [(timedelta(days=30, hours=5), False), (timedelta(days=31, hours=1), True)])
+def test_digest_and_dashboard_agree_on_overdue_rotation(make_bot, make_credential, age, overdue):
+    from django.utils import timezone
+
+    from inventory.credentials import credential_rotation_overdue
+    from scanners.digest.selectors import credentials_overdue
+
+    now = timezone.now()
+    bot = make_bot("rot-bot")
+    cred = make_credential(bot, "k", rotation_days=30, created_at=now - age)
+    assert credential_rotation_overdue(cred, now=now) is overdue
+    listed = [c["credential"] for c in credentials_overdue(now=now, bots=[bot])]
+    assert listed == (["k"] if overdue else [])
