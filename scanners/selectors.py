@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from .models import SEVERITY_ORDER, AuditRun, Finding
 
@@ -25,9 +23,12 @@ def findings_list(*, status: str | None = None, bot: str | None = None, team: st
     return qs.order_by("bot__name", "check_id", "subject")
 
 
-def severity_counts(findings) -> dict[str, int]:
-    counts = Counter(f.severity for f in findings)
-    return {s: counts.get(s, 0) for s in SEVERITY_ORDER}
+def severity_counts(findings: QuerySet[Finding]) -> dict[str, int]:
+    """{severity: count}, every severity present, most severe first; counted in the database."""
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for row in findings.order_by().values("severity").annotate(n=Count("pk")):
+        counts[row["severity"]] = row["n"]
+    return counts
 
 
 def audit_run_summary(*, audit_run: AuditRun) -> dict:

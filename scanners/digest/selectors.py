@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from inventory.credentials import credential_rotated_days, credential_rotation_overdue
 from inventory.models import Bot, Credential, Team
 
 from ..models import SEVERITY_ORDER, BotScore, Finding, ProbeRun
+from ..selectors import severity_counts
 from .links import link_bot, link_digest, link_finding, link_findings
 from .weeks import Week
 
@@ -66,14 +67,6 @@ def findings_ordered(qs: QuerySet[Finding]) -> QuerySet[Finding]:
 
 def findings_of_bots(bots) -> QuerySet[Finding]:
     return findings_ordered(Finding.objects.filter(bot__in=bots))
-
-
-def severity_counts(findings) -> dict[str, int]:
-    """{severity: count}, every severity present, most severe first; counted in the database."""
-    counts = dict.fromkeys(SEVERITY_ORDER, 0)
-    for row in findings.order_by().values("severity").annotate(n=Count("pk")):
-        counts[row["severity"]] = row["n"]
-    return counts
 
 
 def open_counts(findings) -> dict[str, int]:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.models import Bot
-from scanners.models import AuditRun, ProbeRun
+from scanners.models import AuditRun, Finding, ProbeRun
 from scanners.registry import ProbeError
 from scanners.selectors import audit_run_summary, audit_run_wait, severity_counts
 from scanners.services.audit import audit_run_in_process
@@ -52,7 +52,7 @@ class Command(BaseCommand):
 
     def _print_summary(self, run):
         w = self.stdout.write
-        findings = _run_findings(run)
+        findings = Finding.objects.filter(last_probe_run__audit_run=run)
         w(f"\nAudit #{run.pk}: {run.status}")
         w(f"Bots audited: {Bot.objects.filter(status=Bot.Status.ACTIVE).count()}")
         w("Findings seen: " + ", ".join(f"{k} {v}" for k, v in severity_counts(findings).items()))
@@ -62,11 +62,6 @@ class Command(BaseCommand):
             error = (pr.error or "").splitlines()[0][:80] if pr.error else ""
             w(f"{label:<24} {pr.kind:<10} {pr.status:<8} {pr.api_calls:>6} {pr.counts.get('findings', 0):>9}  {error}")
 
-
-def _run_findings(run):
-    from scanners.models import Finding
-
-    return list(Finding.objects.filter(last_probe_run__audit_run=run).only("severity"))
 
 
 def _wait_finished(run_id, timeout):
