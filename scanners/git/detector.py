@@ -148,6 +148,8 @@ class Detector:
         self._path_found: dict[str, list] = {}
         self._path_keys: dict[str, tuple] = {}
         self._by_id = {r.id: r for r in ruleset.rules}
+        self._kinds: dict[tuple, int] = {}
+        self._commit_lists = any(a.commits for r in ruleset.rules for a in (*ruleset.allowlists, *r.allowlists))
 
     def path_allowed(self, path: str, commit: str = "") -> bool:
         """A global allowlist skips the whole file (gitleaks' checkCommitOrPathAllowed)."""
@@ -160,17 +162,26 @@ class Detector:
             allowed = self._path_allowed[path] = any(a.skips_fragment(path=path) for a in self.ruleset.allowlists)
         return allowed
 
-    def path_key(self, path: str) -> tuple:
-        """What a path changes about a scan (global/rule path allowlists, rule paths): blobs scanned
-        under paths with the same key give the same matches."""
+    def path_key(self, path: str) -> int:
+        """A small number naming what a path changes about a scan (global and rule path allowlists,
+        rule paths): one blob scanned under paths with the same key gives the same matches."""
         key = self._path_keys.get(path)
         if key is None:
             if len(self._path_keys) > 100_000:
                 self._path_keys.clear()
-            key = self._path_keys[path] = (self.path_allowed(path),) + tuple(
+            kind = (self.path_allowed(path),) + tuple(
                 (r.path is None or bool(r.path.search(path)))
                 and not any(a.skips_fragment(path=path) for a in r.allowlists) for r in self.rules)
+            key = self._path_keys[path] = self._kinds.setdefault(kind, len(self._kinds))
         return key
+
+    def commit_allowed(self, rule_id: str, *, commit: str, path: str) -> bool:
+        """An allowlist's `commits` skip that commit's findings (global, or the rule's). A blob is
+        scanned once for every commit that adds it, so history scans apply this per commit."""
+        if not self._commit_lists:
+            return False
+        lists = (*self.ruleset.allowlists, *self._by_id[rule_id].allowlists)
+        return any(a.commits and a.skips_fragment(path=path, commit=commit) for a in lists)
 
     def path_scan(self, path: str, commit: str = "") -> list[Match]:
         """Path-only rules (a `path`, no `regex`): one match on the file, line 0 as gitleaks reports
