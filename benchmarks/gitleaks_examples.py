@@ -184,6 +184,8 @@ class Parser:
                 self.take(part)
             return self.items("}", keyed=True)
         name = self.take()
+        if name in ("tps", "fps") and self.peek() != "(":  # append(tps, ...): what the list holds so far
+            return []
         if name == "append":
             args = self.call_args()
             return [x for a in args[1:] for x in (a if isinstance(a, list) else [a])]
