@@ -183,7 +183,7 @@ def test_auditor_starts_an_audit_through_the_queue(auditor, world, settings):
     response = auditor.post("/runs/start/", follow=True)
     try:
         assert broker.llen(queue) == before + 1
-        assert b"scanners.tasks.audit_fleet" in broker.lindex(queue, 0)
+        assert b"botaudit.audit_fleet" in broker.lindex(queue, 0)
         assert "Audit queued" in response.content.decode()
     finally:
         broker.lpop(queue)
