@@ -103,10 +103,14 @@ def audit_start(request):
         raise PermissionDenied("Only auditors start audits.")
     trigger = f"web:{request.user.get_username()}"[:50]
     if settings.REDIS_URL:
-        from scanners.tasks import audit_fleet
+        from scanners.tasks import BrokerUnavailable, audit_enqueue
 
-        audit_fleet.delay(trigger=trigger)
-        messages.success(request, "Audit queued: the workers will run it; refresh to follow it.")
+        try:
+            run = audit_enqueue(trigger=trigger)
+        except BrokerUnavailable as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Audit #{run.pk} queued: the workers will run it; refresh to follow it.")
     else:
         from scanners.services.audit import audit_run_in_process
 

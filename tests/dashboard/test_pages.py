@@ -183,7 +183,10 @@ def test_auditor_starts_an_audit_through_the_queue(auditor, world, settings):
     response = auditor.post("/runs/start/", follow=True)
     try:
         assert broker.llen(queue) == before + 1
-        assert b"botaudit.audit_fleet" in broker.lindex(queue, 0)
-        assert "Audit queued" in response.content.decode()
+        message = broker.lindex(queue, 0)
+        run = AuditRun.objects.order_by("-pk").first()  # created here, its id passed to the task
+        assert b"botaudit.audit_fleet" in message and run.task_id.encode() in message
+        assert run.trigger == "web:aud@example.com" and run.probe_runs.filter(status="pending").exists()
+        assert f"Audit #{run.pk} queued" in response.content.decode()
     finally:
         broker.lpop(queue)
