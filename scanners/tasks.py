@@ -50,7 +50,7 @@ def audit_enqueue(*, trigger: str, connector_names: list[str] | None = None) -> 
 
     run = audit_run_start(trigger=trigger, connector_names=connector_names, task_id=str(uuid.uuid4()))
     try:
-        audit_fleet.apply_async(kwargs={"audit_run_id": run.pk}, task_id=run.task_id)
+        audit_fleet.apply_async(kwargs={"audit_run_id": run.pk}, task_id=run.task_id, ignore_result=True)
     except OperationalError as exc:
         reason = f"cannot reach the Celery broker at {broker_url_redacted()}: {exc}"
         audit_run_abort(audit_run_id=run.pk, error=reason)
