@@ -157,6 +157,16 @@ def probe_run_commit(*, probe_run: ProbeRun, outcome: Outcome, now) -> None:
 
     Raises ProbeAbandoned (and writes nothing) when the run was ended meanwhile by the reaper.
     """
+    kept = (probe_run.api_calls, probe_run.facts, probe_run.counts)
+    try:
+        _commit(probe_run=probe_run, outcome=outcome, now=now)
+    except BaseException:  # rolled back: the in-memory run must not claim what was not committed
+        probe_run.api_calls, probe_run.facts, probe_run.counts = kept
+        probe_run.status, probe_run.finished = ProbeRun.Status.RUNNING, None
+        raise
+
+
+def _commit(*, probe_run: ProbeRun, outcome: Outcome, now) -> None:
     collected = outcome.collected
     with transaction.atomic():
         scope_lock(f"botaudit:scope:{probe_run.scope}")
