@@ -13,8 +13,13 @@ DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Debian packages the tests need, as command:package. Chromium drives the browser tests (Playwright
+# never downloads a browser); docker-compose validates docker-compose.yml. Installed with apt-get
+# when missing and running as root (APT_INSTALL=no: never); otherwise make stops at once naming them.
+TEST_SYSTEM_PACKAGES ?= chromium:chromium docker-compose:docker-compose
+APT_INSTALL ?= auto
 
-.PHONY: demo test lint install install-dev serve clean
+.PHONY: demo test lint install install-dev serve clean system-deps
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +48,20 @@ demo: $(VENV)/.installed-dev
 serve: $(VENV)/.installed
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.installed-dev
+system-deps:
+	@missing=""; for pair in $(TEST_SYSTEM_PACKAGES); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$(APT_INSTALL)" != no ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing the Debian package(s) the tests need:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null && exit 0; \
+		echo "make test: apt-get could not install:$$missing" >&2; exit 1; \
+	fi; \
+	echo "make test needs the Debian package(s):$$missing. Install them with: sudo apt-get install$$missing" >&2; \
+	exit 1
+
+test: system-deps $(VENV)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) tests/preflight.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
