@@ -102,6 +102,23 @@ def _stop(proc):
         proc.wait(timeout=10)
 
 
+def _stop_all(*procs, cli):
+    for proc in procs:
+        if proc:
+            _stop(proc)
+    if cli and cli.poll() is None:
+        cli.kill()
+
+
+def _ended_partial(cli, out, err, *, took, since):
+    """`audit --wait --json` ended with the audit partial (exit 2), within the bound."""
+    assert cli.returncode == 2, err
+    result = json.loads(out)
+    assert result["status"] == "partial", result
+    assert took < BOUND, f"the audit ended {took:.1f} s after {since}"
+    return result
+
+
 def _audit_cli(env):
     return subprocess.Popen([sys.executable, "manage.py", "audit", "--wait", "--json", "--timeout", "120"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -134,15 +151,8 @@ def test_worker_group_killed_mid_probe_the_audit_ends_after_a_worker_is_back(red
         out, err = cli.communicate(timeout=BOUND + 30)
         took = time.monotonic() - back
     finally:
-        for proc in (first, second):
-            if proc:
-                _stop(proc)
-        if cli and cli.poll() is None:
-            cli.kill()
-    assert cli.returncode == 2, err
-    result = json.loads(out)
-    assert result["status"] == "partial", result
-    assert took < BOUND, f"the audit ended {took:.1f} s after the worker was back"
+        _stop_all(first, second, cli=cli)
+    _ended_partial(cli, out, err, took=took, since="the worker was back")
     probe = _probe("slow")
     assert probe.status == "failed" and "worker killed" in probe.error, probe.error
     assert ProbeRun.objects.get(audit_run=probe.audit_run, kind="inventory").status == "ok"
@@ -177,14 +187,8 @@ def test_redis_restart_losing_the_chord_the_reaper_ends_the_audit(redis_server, 
         out, err = cli.communicate(timeout=BOUND + 30)
         took = time.monotonic() - back
     finally:
-        for proc in (worker, beat):
-            _stop(proc)
-        if cli and cli.poll() is None:
-            cli.kill()
-    assert cli.returncode == 2, err
-    result = json.loads(out)
-    assert result["status"] == "partial", result
-    assert took < BOUND, f"the audit ended {took:.1f} s after Redis was back"
+        _stop_all(worker, beat, cli=cli)
+    result = _ended_partial(cli, out, err, took=took, since="Redis was back")
     run = AuditRun.objects.get(pk=result["audit_run"])
     assert "reaper" in run.error
     assert _probe(running).status == "ok"  # it was running: it finished and kept what it saw
