@@ -15,7 +15,7 @@ from devtools.demo_ports import demo_port
 from devtools.openbao import bao_path, dev_server_start
 
 DEMO_ROOT_TOKEN = "botaudit-demo-only-root-token"  # noqa: S105 - a throwaway dev server's token
-VAR = Path(__file__).resolve().parents[2] / "var"
+VAR = Path(__file__).resolve().parents[1] / "var"  # the repository's var/
 PID_FILE = VAR / "bao-demo.pid"
 LOG_FILE = VAR / "bao-demo.log"
 

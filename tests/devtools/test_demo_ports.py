@@ -65,3 +65,9 @@ def test_the_openbao_demo_server_listens_on_its_port(monkeypatch, tmp_path):
         assert requests.get(f"http://127.0.0.1:{port}/v1/sys/health", timeout=5).status_code == 200
     finally:
         assert openbao_server.demo_server_stop()
+
+
+def test_the_openbao_demo_server_keeps_its_pid_and_log_inside_the_repository():
+    from devtools import openbao_server
+
+    assert openbao_server.VAR == ROOT / "var"  # not the directory above the clone
