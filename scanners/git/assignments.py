@@ -17,8 +17,8 @@ except ImportError:  # pragma: no cover
     hyperscan = None
 
 # Only lines holding one of these (any case) are parsed.
-VOCAB = ("pass", "pwd", "secret", "token", "key", "auth", "cred", "salt", "mysql", "mariadb", "redis-cli", "mongo",
-         "psql", "sqlcmd")
+VOCAB = ("pass", "pwd", "psk", "secret", "token", "key", "auth", "cred", "salt", "mysql", "mariadb", "redis-cli",
+         "mongo", "curl", "psql", "sqlcmd")
 _KEY = r"""[A-Za-z_$@-][\w.$@-]{0,80}"""
 _VAL = r"""(?:"([^"\n]{1,300})"|'([^'\n]{1,300})'|`([^`\n]{1,300})`|([^\s"'`,;&<>()\[\]{}=][^\s"'`,;&<>(){}]{0,300}))"""
 # Python `re` on single lines of at most 1,000 characters, every repetition bounded.
@@ -42,12 +42,14 @@ _FORMS = [re.compile(p) for p in (
     r"""\b(?:set|with|put)(\w{1,60})\(\s*(?:"([^"\n]{1,300})"|'([^'\n]{1,300})')""",
     # mysql -pVALUE, mysql -p VALUE, redis-cli -a VALUE, sshpass -p VALUE
     r"""(?i)\b((?:mysql\w*|mariadb\w*|sshpass|redis-cli|mongo\w*|psql|sqlcmd)\b[^\n]{0,120}?\s-[pPa])[ \t]?""" + _VAL,
+    # curl -u user:VALUE, wget --user=u --password=VALUE (the latter by the first form)
+    r"""(?i)\b(curl\b[^\n]{0,200}?\s(?:-u|--user)[ \t=]?["']?[^\s:"']{1,64}:)""" + _VAL,
 )]
 
 _LAST = frozenset([
     "password", "passwd", "pwd", "pass", "passphrase", "passcode", "passwort", "psw", "pword", "secret", "token",
     "apikey", "auth", "authtoken", "credential", "credentials", "creds", "salt", "requirepass", "masterauth",
-    "authorization", "apitoken", "accesstoken", "secretkey", "privatekey", "accesskey", "clientsecret", "appkey",
+    "authorization", "psk", "apitoken", "accesstoken", "secretkey", "privatekey", "accesskey", "clientsecret", "appkey",
     "masterkey", "signingkey", "encryptionkey", "authkey", "apisecret", "sas"
 ])
 _KEY_QUALIFIERS = frozenset([
@@ -56,7 +58,7 @@ _KEY_QUALIFIERS = frozenset([
     "subscription", "consumer", "webhook", "admin", "client", "aes", "fernet", "cookie", "secure", "sas", "symmetric",
     "machine", "validation", "decryption", "license"
 ])
-_PAIRS = frozenset({("secret", "id"), ("key", "base"), ("secret", "base")})
+_PAIRS = frozenset({("secret", "id"), ("key", "base"), ("secret", "base"), ("key", "data")})
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _CODE_EXT = re.compile(r"\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|java|kt|kts|scala|groovy|go|rb|php|cs|vb|fs|rs|c|cc|cpp|h"
                        r"|hpp|m|swift|dart|lua|pl|r|ex|exs|erl|clj|vue|svelte|tf|hcl)$")
@@ -86,9 +88,9 @@ def _vocab_database():
 
 _HS = {}  # per process and thread: a hyperscan scratch space is not shared
 # A line is parsed only when a key word is followed by a separator (or it runs a database client).
-_GATE = re.compile(r"""(?i)(?:pass|pwd|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
-                   r"""(?:[=:,(>]|[ \t]\S)|mysql|mariadb|redis-cli|mongo|psql|sqlcmd""")
-_NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-"}
+_GATE = re.compile(r"""(?i)(?:pass|pwd|psk|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
+                   r"""(?:[=:,(>]|[ \t]\S)|mysql|mariadb|redis-cli|mongo|psql|sqlcmd|curl""")
+_NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-", 9: "-"}
 
 
 def _hits(text: str) -> list[int]:
@@ -130,8 +132,11 @@ def assignments_find(text: str, *, path: str = ""):
         for index, form in enumerate(_FORMS):
             if _NEEDS.get(index, "") not in line:
                 continue
-            for m in form.finditer(line):
+            pos = 0
+            while (m := form.search(line, pos)) is not None:
                 found = _match_value(m, index, code)
+                # a key that names no secret may hold a connection string: look inside its value
+                pos = m.end() if found else m.end(1)
                 if found is None or found[1] in seen:
                     continue
                 word, start, end = found
@@ -141,14 +146,14 @@ def assignments_find(text: str, *, path: str = ""):
 
 def _match_value(m, index: int, code: bool):
     key = m.group(1)
-    word = "command-line password" if index == 8 else key_word(key)
+    word = "command-line password" if index in (8, 9) else key_word(key)
     if word is None:
         return None
     groups = [g for g in range(2, m.re.groups + 1) if m.group(g) is not None]
     if not groups:
         return None
     g = groups[0]
-    unquoted = index in (0, 1, 2, 8) and g == m.re.groups
+    unquoted = index in (0, 1, 2, 8, 9) and g == m.re.groups
     if unquoted and code and index == 0:
         return None  # code: only literal strings are values
     if index in (1, 2) and unquoted and m.group(g).isalpha() and m.group(g).islower():

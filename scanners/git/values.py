@@ -25,10 +25,21 @@ _REFERENCE = re.compile(
     r"""(?:os\.environ|os\.getenv|getenv\(|process\.env|import\.meta\.env|System\.getenv|ENV\[|ENV\.fetch|env\(
     |\benviron\b|settings\.|config\.|secrets\.|Secret\(|\bvars\.|\$\{\{|valueFrom|secretKeyRef|!Ref|!Sub|!GetAtt
     |lookup\(|keyring\.|getpass|input\(|prompt\()""", re.X)
-_PLACEHOLDER_WORDS = re.compile(
-    r"(?i)(?:example|sample|placeholder|dummy|fake|mock|stub|test|changeme|change_me|change-me|replace|your[_-]?|"
-    r"my[_-]?(?:pass|secret|token|key)|redacted|removed|hidden|insert|enter[_-]|todo|fixme|foobar|foo|bar|baz|qux|"
-    r"lorem|ipsum|notasecret|not[_-]a[_-]|none|null|nil|undefined|default|secret[_-]?(?:key|here)|here$|^pass(?:word)?$)")
+# Placeholder words: long ones anywhere in the value, short ones only as a word of it ("fake_token",
+# "test-password"), so a random value that happens to hold "nil" or "bar" is not taken for one.
+_PLACEHOLDER_SUBSTRINGS = re.compile(
+    r"(?i)example|sample|placeholder|dummy|changeme|change_me|change-me|replace|redacted|removed|insert|notasecret"
+    r"|not[_-]a[_-]|lorem|ipsum|fixme|foobar|default|undefined|your[_-]|yourpass|my[_-]?(?:pass|secret|token|key)")
+_PLACEHOLDER_TOKENS = frozenset({"test", "fake", "mock", "stub", "foo", "bar", "baz", "qux", "todo", "none", "null",
+                                 "nil", "here", "demo", "secret", "pass", "password", "token", "key", "xxx"})
+_TOKENS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def placeholder_words(value: str) -> bool:
+    return bool(_PLACEHOLDER_SUBSTRINGS.search(value)) or any(
+        t.lower() in _PLACEHOLDER_TOKENS for t in _TOKENS.findall(value))
+
+
 _CONFIG_WORDS = frozenset([
     "true", "false", "yes", "no", "on", "off", "none", "null", "nil", "required", "optional", "disabled", "enabled",
     "string", "str", "bool", "boolean", "int", "integer", "number", "object", "array", "any", "auto", "plain", "basic",
@@ -58,8 +69,8 @@ _NOT_SECRET = re.compile(
     |(?:\.{0,2}/|~/|[A-Za-z]:\\)\S*                                         # file paths
     |[\w.+-]+@[\w-]+\.[\w.-]+                                               # e-mail addresses
     )$""", re.X)
-_IDENTIFIER = re.compile(r"^(?:[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?|[A-Za-z]+(?:_[A-Za-z]+)+"
-                         r"|[a-z]+(?:[A-Z][a-z]+)+|[a-z]+(?:-[a-z]+)+|[A-Za-z_]\w*\(.*\)?)$")
+_IDENTIFIER = re.compile(r"^(?:[A-Za-z_$]+(?:\.[A-Za-z_$]+)+(?:\(\))?|[A-Za-z]+(?:_[A-Za-z]+)+"
+                         r"|[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}|[a-z]+(?:-[a-z]+)+|[A-Za-z_]\w*\(.*\)?)$")
 _LOCKFILE = re.compile(r"(?:^|/)(?:go\.sum|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml"
                        r"|poetry\.lock|Pipfile\.lock|Cargo\.lock|composer\.lock|Gemfile\.lock|requirements[\w.-]*\.txt|uv\.lock)$")
 _TEST_PATH = re.compile(r"(?i)(?:^|/)(?:tests?|t|spec|specs|__tests__|testing|testdata|fixtures?|mocks?)/|(?:^|/)"
@@ -141,8 +152,8 @@ def value_judge(*, value: str, kind: str, line: str = "", path: str = "", key: s
     v = value.strip()
     if value_placeholder(v, words=kind != "url") or (kind != "credfile" and _LOCKFILE.search(path)) or len(line) > 1000:
         return None
-    weak = _IDENTIFIER.match(v) or v.isalpha() or " " in v
-    if strict and (weak or v.startswith("-") or _PLACEHOLDER_WORDS.search(v) or (key and key.lower() in v.lower())):
+    weak = _IDENTIFIER.match(v) or " " in v or v.isalpha() and (len(v) <= 12 or v.islower() or v.isupper())
+    if strict and (weak or v.startswith("-") or placeholder_words(v) or (key and key.lower() in v.lower())):
         return None
     entropy = shannon_entropy(v)
     reasons.insert(0, f"entropy {entropy:.1f}")
@@ -157,7 +168,7 @@ def value_judge(*, value: str, kind: str, line: str = "", path: str = "", key: s
         if pair and ((pair[0].lower(), v.lower()) in _DOC_PAIRS or pair[0] == v):
             reasons.append("documentation pair")
             level = "low"
-    if weak or _PLACEHOLDER_WORDS.search(v) or entropy < 2.5 or len(v) < 8:
+    if weak or placeholder_words(v) or entropy < 2.5 or len(v) < 8:
         reasons.append("weak value")
         level = "low"
     if any(r.endswith(" path") for r in reasons):
