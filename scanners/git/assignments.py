@@ -17,17 +17,19 @@ except ImportError:  # pragma: no cover
     hyperscan = None
 
 # Only lines holding one of these (any case) are parsed.
-VOCAB = ("pass", "pwd", "psk", "secret", "token", "key", "auth", "cred", "salt", "mysql", "mariadb", "redis-cli",
+VOCAB = ("pass", "pw", "psk", "secret", "token", "key", "auth", "cred", "salt", "mysql", "mariadb", "redis-cli",
          "mongo", "curl", "psql", "sqlcmd")
 _KEY = r"""[A-Za-z_$@-][\w.$@-]{0,80}"""
 _VAL = r"""(?:"([^"\n]{1,300})"|'([^'\n]{1,300})'|`([^`\n]{1,300})`|([^\s"'`,;&<>()\[\]{}=][^\s"'`,;&<>(){}]{0,300}))"""
 # Python `re` on single lines of at most 1,000 characters, every repetition bounded.
 _FORMS = [re.compile(p) for p in (
     # key = value, key: value, "key": "value", 'key' => 'value', key := value, --key=value, Key=value;
-    r"""(?:^|[^\w.$@-])["']?(""" + _KEY + r""")["'\]]{0,2}[ \t]{0,8}(?:=>|:=|\?=|:|=)[ \t]{0,8}"""
+    r"""(?:^|[^\w.$@-])["']?(""" + _KEY + r""")["'\]]{0,2}(?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\]]{0,30}(?=[ \t]*=[^=>]))?"""
+    r"""[ \t]{0,8}(?:=>|:=|\?=|:|=)[ \t]{0,8}"""
     r"""(?:[bru]?(?:Basic|Bearer|Token)[ \t]+)?""" + _VAL,
     # key value: .netrc (`login u password p`), redis.conf (`requirepass p`), command-line flags
-    r"""(?i)(?:^[ \t]*|\blogin[ \t]+\S+[ \t]+)(password|passwd|requirepass|masterauth)[ \t]+""" + _VAL,
+    r"""(?i)(?:^[ \t]*|\b(?:login|user|username)[ \t]+\S+[ \t]+)(password|passwd|requirepass|masterauth)[ \t]+"""
+    + _VAL,
     r"""(?i)[ \t](--password|--pass|--passwd|--token|--secret|--api-key|--apikey|--auth-token|--client-secret)[ \t]+"""
     + _VAL,
     # <Password>value</Password>, <Pass encoding="base64">value</Pass>
@@ -47,7 +49,7 @@ _FORMS = [re.compile(p) for p in (
 )]
 
 _LAST = frozenset([
-    "password", "passwd", "pwd", "pass", "passphrase", "passcode", "passwort", "psw", "pword", "secret", "token",
+    "password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "passwort", "psw", "pword", "secret", "token",
     "apikey", "auth", "authtoken", "credential", "credentials", "creds", "salt", "requirepass", "masterauth",
     "authorization", "psk", "apitoken", "accesstoken", "secretkey", "privatekey", "accesskey", "clientsecret", "appkey",
     "masterkey", "signingkey", "encryptionkey", "authkey", "apisecret", "sas"
@@ -88,7 +90,7 @@ def _vocab_database():
 
 _HS = {}  # per process and thread: a hyperscan scratch space is not shared
 # A line is parsed only when a key word is followed by a separator (or it runs a database client).
-_GATE = re.compile(r"""(?i)(?:pass|pwd|psk|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
+_GATE = re.compile(r"""(?i)(?:pass|pw|psk|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
                    r"""(?:[=:,(>]|[ \t]\S)|mysql|mariadb|redis-cli|mongo|psql|sqlcmd|curl""")
 _NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-", 9: "-"}
 

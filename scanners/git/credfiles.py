@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .values import _decoded
+from .values import base64_text
 
 _PGPASS = re.compile(r"(?:^|/)(?:\.pgpass|pgpass(?:\.conf)?)$")
 _PGPASS_LINE = re.compile(r"^(?:(?:[^:\\\n]|\\.)*:){4}((?:[^:\\\n]|\\.)+)\s*$", re.M)
@@ -37,7 +37,7 @@ def k8s_secret_find(text: str):
                 break
             indent = m.group(1)
             value = m.group(3)
-            decoded = _decoded(value) if block.group(1) == "data" else value
+            decoded = base64_text(value) if block.group(1) == "data" else value
             if decoded is not None and not decoded.startswith("-----BEGIN") or block.group(1) == "stringData":
                 yield "k8s-secret-data", value, m.start(3), m.end(3)
             pos = end + 1

@@ -4,15 +4,13 @@ value never leaves this module."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
 from .prefilter import Prefilter
-from .values import rule_kind, value_judge
+from .values import rule_kind, shannon_entropy, value_judge
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
 INLINE_ALLOW = ("botaudit:allow", "gitleaks:allow")
@@ -36,13 +34,6 @@ _SPANS = re.compile(r"\(\?s|\\s\\S|\\S\\s|\[[^\]]*\\s[^\]]*\](?:\|[^)]{0,20}\))?
 
 def spans_lines(pattern: str) -> bool:
     return bool(_SPANS.search(pattern))
-
-
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def text_decode(data: bytes) -> str:

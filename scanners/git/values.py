@@ -104,7 +104,7 @@ def path_reasons(path: str) -> list[str]:
     return reasons
 
 
-def _decoded(value: str) -> str | None:
+def base64_text(value: str) -> str | None:
     """The text a base64 value encodes, when it is printable text (docker auth, k8s data, site files)."""
     if len(value) < 8 or len(value) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
         return None
@@ -123,7 +123,7 @@ def value_placeholder(value: str, *, words: bool = True) -> bool:
         return True
     if _PLACEHOLDER.match(v) or _NOT_SECRET.match(v) or _REFERENCE.search(v):
         return True
-    decoded = _decoded(v)
+    decoded = base64_text(v)
     return decoded is not None and decoded != v and value_placeholder(decoded.split(":", 1)[-1])
 
 
