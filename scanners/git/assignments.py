@@ -88,6 +88,7 @@ def _vocab_database():
     return db
 
 
+_VOCAB_RE = re.compile("|".join(map(re.escape, VOCAB)), re.I)
 _HS = {}  # per process and thread: a hyperscan scratch space is not shared
 # A line is parsed only when a key word is followed by a separator (or it runs a database client).
 _GATE = re.compile(r"""(?i)(?:pass|pw|psk|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
@@ -96,20 +97,14 @@ _NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-", 9: "-"}
 
 
 def _hits(text: str) -> list[int]:
-    """Offsets where a key word ends (hyperscan over ASCII text; str.find otherwise)."""
+    """Offsets where a key word ends (hyperscan over ASCII text; `re` otherwise)."""
     if text.isascii() and hyperscan is not None:
         me = (os.getpid(), threading.get_ident())
         db = _HS.get(me) or _HS.setdefault(me, _vocab_database())
         hits = []
         db.scan(text.encode("ascii"), match_event_handler=lambda _i, _f, to, _fl, _c: hits.append(to))
         return sorted(hits)
-    lowered, hits = text.lower(), []
-    for word in VOCAB:
-        pos = lowered.find(word)
-        while pos >= 0:
-            hits.append(pos)
-            pos = lowered.find(word, pos + 1)
-    return sorted(hits)
+    return [m.end() for m in _VOCAB_RE.finditer(text)]  # offsets in characters, whatever the encoding
 
 
 def _candidate_lines(text: str):
