@@ -121,3 +121,24 @@ def test_scan_repo_json_and_sarif_carry_confidence_never_values(tmp_path):
     assert {x["confidence"] for x in findings if x["file"] == "home/.aws/credentials"} == {"high", "medium"}
     results = json.loads(outputs["sarif"])["runs"][0]["results"]
     assert len(results) == len(findings) and all(r["properties"]["confidence"] for r in results)
+
+
+def test_history_added_line_carries_confidence(tmp_path):
+    """A later commit adds a password line to an existing file: found at its line in that commit,
+    with its confidence and reasons; a docs example in the same commit is low."""
+    (f,) = [f for f in FILES if f.path == "config/app.ini"]
+    lines = f.text.split("\n")
+    secret = lines[f.secret_lines[0] - 1]
+    repo = Repo(tmp_path / "hist")
+    repo.commit({"config/app.ini": "[database]\nhost = db\n"})
+    second = repo.commit({"config/app.ini": f"[database]\nhost = db\n{secret}\n",
+                          "docs/broker.md": "url = amqp://guest:guest@localhost//\n"})
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("scan_repo", str(repo.path), "--format", "json", stdout=out)
+    found = {x["file"]: x for x in json.loads(out.getvalue())["findings"]}
+    assert found["config/app.ini"]["line"] == 3 and found["config/app.ini"]["commit"] == str(second)
+    assert found["config/app.ini"]["confidence"] == "medium"
+    assert found["config/app.ini"]["reasons"][0] == "key name 'password'"
+    assert found["docs/broker.md"]["confidence"] == "low" and "docs path" in found["docs/broker.md"]["reasons"]
+    assert secret.split("=", 1)[1].strip() not in out.getvalue()
