@@ -11,6 +11,7 @@ import secrets
 
 import hvac
 import pytest
+from django.core import serializers
 
 from inventory.models import Bot, Connector, Credential, Identity, Team
 from scanners.models import Finding, ProbeRun
@@ -56,6 +57,9 @@ path "secret/data/{{identity.entity.metadata.missing}}/*" { capabilities = ["rea
 DEFAULT_EXTRA = '\npath "secret/data/team/b-bot/key" { capabilities = ["read"] }\n'
 
 
+CANARIES = []  # secret values, role ids, secret ids and login tokens: none may appear in any output
+
+
 def _seed(root: hvac.Client) -> dict[str, str]:
     """Write the cluster; return each bot's token from a real AppRole login."""
     root.sys.enable_secrets_engine("kv", path="legacy", options={"version": "1"})
@@ -78,6 +82,7 @@ def _seed(root: hvac.Client) -> dict[str, str]:
         secret_id = root.auth.approle.generate_secret_id(role)["data"]["secret_id"]
         login = root.auth.approle.login(role_id=role_id, secret_id=secret_id, use_token=False)["auth"]
         tokens[bot], entities[bot] = login["client_token"], login["entity_id"]
+        CANARIES.extend([value["v"], role_id, secret_id, login["client_token"]])
     identity = root.secrets.identity
     identity.update_entity(entities["a-bot"], name="a-bot", policies=["peek-d"])
     identity.update_entity(entities["e-bot"], name="e-bot", metadata={"peer": "a-bot"})
@@ -152,6 +157,9 @@ def test_probe_pairs_equal_what_openbao_answers(oracle_cluster, monkeypatch, see
     server = _server_pairs(root, tokens)
 
     assert probe_pairs == server
+    stored = serializers.serialize("json", [*Finding.objects.all(), ProbeRun.objects.get(pk=probe.pk)])
+    assert "secret/team/a-bot/key" in stored and len(CANARIES) == 4 * len(BOTS)
+    assert not [c for c in CANARIES if c in stored]  # no value, role id, secret id or token
     # every mechanism contributed at least one real pair (so the equality is not vacuous)
     assert {("c-bot", "secret/team/b-bot/key"), ("a-bot", "secret/d/key"), ("d-bot", "secret/team/a-bot/key"),
             ("d-bot", "legacy/c-bot/key"), ("e-bot", "secret/team/a-bot/key"), ("f-bot", "legacy/c-bot/key"),
