@@ -4,20 +4,24 @@ modification. Conditional grants are reported one severity lower."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ..models import Category, Severity
 from ..registry import check
 from .categories import data_reads, infrastructure_modification, resource_exposure
 from .checks_policy import _principals, category_hit
-from .policy import by_service
 
 EXAMPLES_PER_SERVICE = 5
 SERVICES_SHOWN = 40
 
 
 def _grouped(actions) -> dict:
-    counts = sorted(by_service(actions).items(), key=lambda kv: (-kv[1], kv[0]))[:SERVICES_SHOWN]
-    return {"by_service": {svc: {"count": n, "examples": sorted(a for a in actions if a.startswith(f"{svc}:"))[
-        :EXAMPLES_PER_SERVICE]} for svc, n in counts}, "services": len(by_service(actions))}
+    groups = defaultdict(list)
+    for action in actions:
+        groups[action.split(":", 1)[0]].append(action)
+    shown = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:SERVICES_SHOWN]
+    return {"by_service": {svc: {"count": len(acts), "examples": sorted(acts)[:EXAMPLES_PER_SERVICE]}
+                           for svc, acts in shown}, "services": len(groups)}
 
 
 @check(id="aws.policy.data_exfiltration", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,

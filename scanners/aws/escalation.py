@@ -82,6 +82,8 @@ def method_match(method: Method, principal) -> dict | None:
     """Evidence when `principal` can use `method`, else None."""
     if method.principal and method.principal != principal.kind:
         return None
+    if not principal.permissions.anywhere.issuperset(method.actions):
+        return None
     by_action = {}
     for action in method.actions:
         grants = _grants(method, action, principal)

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import groupby
 from urllib.parse import unquote
 
@@ -191,6 +191,11 @@ class Permissions:
         self.conditional: frozenset[str] = frozenset().union(
             *(_effective(g.statement, g.verdict) for g in on_any if g.conditional)
         ) - self.denied_everywhere - self.unconstrained
+
+    @cached_property
+    def anywhere(self) -> frozenset[str]:
+        """Every action some grant allows on some resource (a fast first test)."""
+        return frozenset().union(*(_effective(g.statement, g.verdict) for g in self.grants)) - self.denied_everywhere
 
     def verdict(self, statement: Statement) -> Verdict:
         return condition_evaluate(statement.condition, kind=self.kind)
