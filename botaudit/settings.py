@@ -35,7 +35,11 @@ INSTALLED_APPS = [
     "django_filters",
     "inventory",
     "scanners",
+    "dashboard",
 ]
+# Demo seeders, demo servers and bench seeding: development only, never in production.
+if DEBUG:
+    INSTALLED_APPS += ["devtools"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -169,7 +173,12 @@ BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=9
 BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
 
 # Dashboard (issue 6): a strict Content-Security-Policy header on every response.
-MIDDLEWARE += ["inventory.middleware.ContentSecurityPolicyMiddleware"]
+MIDDLEWARE += ["botaudit.middleware.ContentSecurityPolicyMiddleware"]
+
+# Dashboard: page values cached per data generation (bumped by every audit, triage and inventory
+# write) and viewer scope; this is only the upper bound of an entry's life.
+# Off without REDIS_URL: a per-process cache would not see the other web processes' writes.
+BOTAUDIT_PAGE_CACHE_SECONDS = env.int("BOTAUDIT_PAGE_CACHE_SECONDS", default=3600 if REDIS_URL else 0)
 
 # Git leak scanner (scanners/git).
 BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)
