@@ -9,7 +9,7 @@ from collections import defaultdict
 from ..models import Category, Severity
 from ..registry import check
 from .categories import data_reads, infrastructure_modification, resource_exposure
-from .checks_policy import _principals, category_hit
+from .checks_policy import category_run
 
 EXAMPLES_PER_SERVICE = 5
 SERVICES_SHOWN = 40
@@ -24,36 +24,28 @@ def _grouped(actions) -> dict:
                            for svc, acts in shown}, "services": len(groups)}
 
 
-@check(id="aws.policy.data_exfiltration", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
-       title="Principal can read data stores on any resource",
-       remediation="Scope s3:GetObject, ssm:GetParameter*, dynamodb reads and kms:Decrypt to the bot's own buckets, "
-                   "parameters, tables and keys.", owasp="NHI5")
-def policy_data_exfiltration(obs, ctx):
-    for p in _principals(obs):
-        if hit := category_hit(p, data_reads(), severity=Severity.HIGH):
-            yield hit
+policy_data_exfiltration = check(
+    id="aws.policy.data_exfiltration", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+    title="Principal can read data stores on any resource",
+    remediation="Scope s3:GetObject, ssm:GetParameter*, dynamodb reads and kms:Decrypt to the bot's own buckets, "
+                "parameters, tables and keys.", owasp="NHI5",
+)(category_run(data_reads, severity=Severity.HIGH))
 
+policy_resource_exposure = check(
+    id="aws.policy.resource_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+    title="Principal can open any resource to others (permissions management on *)",
+    remediation="Remove resource-policy and trust-policy writes (s3:PutBucketPolicy, kms:PutKeyPolicy, "
+                "lambda:AddPermission, iam:UpdateAssumeRolePolicy...) or scope them to the bot's own resources.",
+    owasp="NHI5",
+)(category_run(resource_exposure, severity=Severity.HIGH, extra=_grouped))
 
-@check(id="aws.policy.resource_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
-       title="Principal can open any resource to others (permissions management on *)",
-       remediation="Remove resource-policy and trust-policy writes (s3:PutBucketPolicy, kms:PutKeyPolicy, "
-                   "lambda:AddPermission, iam:UpdateAssumeRolePolicy...) or scope them to the bot's own resources.",
-       owasp="NHI5")
-def policy_resource_exposure(obs, ctx):
-    for p in _principals(obs):
-        if hit := category_hit(p, resource_exposure(), severity=Severity.HIGH, extra=_grouped):
-            yield hit
-
-
-@check(id="aws.policy.infrastructure_modification", severity=Severity.MEDIUM, category=Category.OVER_BROAD_ACCESS,
-       title="Principal can create, change or destroy infrastructure on any resource",
-       remediation="Scope write actions (ec2:RunInstances, ec2:TerminateInstances, s3:DeleteBucket, "
-                   "rds:DeleteDBInstance...) to the resources the bot manages, by ARN or tag condition.",
-       owasp="NHI5")
-def policy_infrastructure_modification(obs, ctx):
-    for p in _principals(obs):
-        if hit := category_hit(p, infrastructure_modification(), severity=Severity.MEDIUM, extra=_grouped):
-            yield hit
+policy_infrastructure_modification = check(
+    id="aws.policy.infrastructure_modification", severity=Severity.MEDIUM, category=Category.OVER_BROAD_ACCESS,
+    title="Principal can create, change or destroy infrastructure on any resource",
+    remediation="Scope write actions (ec2:RunInstances, ec2:TerminateInstances, s3:DeleteBucket, "
+                "rds:DeleteDBInstance...) to the resources the bot manages, by ARN or tag condition.",
+    owasp="NHI5",
+)(category_run(infrastructure_modification, severity=Severity.MEDIUM, extra=_grouped))
 
 
 CHECKS = [policy_data_exfiltration, policy_resource_exposure, policy_infrastructure_modification]

@@ -37,6 +37,17 @@ def category_hit(p, actions, *, severity: str, extra=None) -> Hit | None:
     return Hit(subject=p.arn, bot_id=p.bot_id, evidence=evidence, severity=None if certain else LOWER[severity])
 
 
+def category_run(actions, *, severity: str, extra=None):
+    """A check body: one category_hit per principal for the actions `actions()` returns."""
+
+    def run(obs, ctx):
+        for p in _principals(obs):
+            if hit := category_hit(p, actions(), severity=severity, extra=extra):
+                yield hit
+
+    return run
+
+
 def _who(p) -> dict:
     """The principal, and for bot roles when it was last used (RoleLastUsed)."""
     out = {"principal": p.arn}
@@ -98,14 +109,12 @@ def policy_service_wildcard(obs, ctx):
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "statements": found})
 
 
-@check(id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
-       title="Principal can obtain credentials on any resource",
-       remediation="Constrain credential-returning actions (CreateAccessKey, AssumeRole, "
-                   "GetAuthorizationToken...) to specific resources, or remove them.", owasp="NHI5")
-def policy_credentials_exposure(obs, ctx):
-    for p in _principals(obs):
-        if hit := category_hit(p, credentials_exposure(), severity=Severity.HIGH):
-            yield hit
+policy_credentials_exposure = check(
+    id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+    title="Principal can obtain credentials on any resource",
+    remediation="Constrain credential-returning actions (CreateAccessKey, AssumeRole, GetAuthorizationToken, "
+                "ec2:GetPasswordData...) to specific resources, or remove them.", owasp="NHI5",
+)(category_run(credentials_exposure, severity=Severity.HIGH))
 
 
 @check(id="aws.policy.reads_other_bots_secrets", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
