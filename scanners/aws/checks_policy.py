@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+from functools import lru_cache
+
 from ..models import Category, Severity
 from ..registry import Hit, check
 from .categories import credentials_exposure
@@ -21,19 +24,26 @@ def _principals(obs):
     return [p for p in obs.principals if not p.service_managed]
 
 
+@lru_cache(maxsize=256)  # many principals share the same action sets (admins: all of them)
+def _sorted(actions: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(actions))
+
+
 def category_hit(p, actions, *, severity: str, extra=None) -> Hit | None:
     """A hit for the `actions` of a category that `p` may use on `*`: at `severity` when some are
-    certainly allowed, one step lower ("conditional") when only conditional statements allow them."""
+    certainly allowed, one step lower ("conditional") when only conditional statements allow them.
+    `extra(sorted actions)` adds to the evidence."""
     certain = actions & p.permissions.unconstrained
     conditional = actions & p.permissions.conditional
     if not certain and not conditional:
         return None
     shown = certain or conditional
-    evidence = {**_who(p), "actions": sorted(shown)[:50], "count": len(shown), "conditional": not certain,
+    ordered = _sorted(shown)
+    evidence = {**_who(p), "actions": list(ordered[:50]), "count": len(shown), "conditional": not certain,
                 "statements": p.permissions.granting(shown)[:10]}
     if certain and conditional:
         evidence["conditional_actions"] = sorted(conditional)[:50]
-    evidence.update(extra(shown) if extra else {})
+    evidence.update(deepcopy(extra(ordered)) if extra else {})  # extra() is cached: never share its dicts
     return Hit(subject=p.arn, bot_id=p.bot_id, evidence=evidence, severity=None if certain else LOWER[severity])
 
 
