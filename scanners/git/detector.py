@@ -7,10 +7,12 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
+from .parsed import parsed_find
 from .prefilter import Prefilter
+from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
 INLINE_ALLOW = ("botaudit:allow", "gitleaks:allow")
@@ -24,6 +26,8 @@ class Match:
     redacted: str
     start: int
     end: int
+    confidence: str = "medium"  # high | medium | low (values.value_judge)
+    reasons: tuple[str, ...] = ()
 
 
 # A class holding \s (or any-char constructs) under a long repetition: the rule can span lines.
@@ -34,19 +38,18 @@ def spans_lines(pattern: str) -> bool:
     return bool(_SPANS.search(pattern))
 
 
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
-
-
 def text_decode(data: bytes) -> str:
     """Decode blob bytes safely: UTF-8, undecodable bytes replaced; overlong lines capped."""
     text = data.decode("utf-8", errors="replace")
     if len(text) > MAX_LINE and any(len(line) > MAX_LINE for line in text.split("\n")):
         text = "\n".join(line[:MAX_LINE] for line in text.split("\n"))
     return text
+
+
+def _line_at(text: str, pos: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return text.count("\n", 0, pos) + 1, text[start: end if end >= 0 else len(text)]
 
 
 class _Lines:
@@ -83,6 +86,7 @@ class _Hit:
     secret: str
     start: int
     end: int
+    judged: tuple = field(default=("medium", ()))
 
 
 def _secret(rule, match_text: str) -> str:
@@ -144,6 +148,8 @@ class Detector:
         self.path_rules = [r for r in ruleset.rules if r.path_only]
         self.prefilter = Prefilter(self.rules)
         self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
+        self._kind_of = {r.id: rule_kind(r) for r in self.rules}
+        self.parsed = any(r.id == "url-credentials" for r in self.rules)  # BotAudit's default rules are in use
         self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
         self._path_found: dict[str, list] = {}
         self._path_keys: dict[str, tuple] = {}
@@ -180,7 +186,8 @@ class Detector:
         scanned once for every commit that adds it, so history scans apply this per commit."""
         if not self._commit_lists:
             return False
-        lists = (*self.ruleset.allowlists, *self._by_id[rule_id].allowlists)
+        rule = self._by_id.get(rule_id)  # None: a parsed.py finding, only the global allowlists apply
+        lists = (*self.ruleset.allowlists, *(rule.allowlists if rule else ()))
         return any(a.commits and a.skips_fragment(path=path, commit=commit) for a in lists)
 
     def path_scan(self, path: str, commit: str = "") -> list[Match]:
@@ -211,8 +218,34 @@ class Detector:
         lines = _Lines(text)
         hits = [h for index in candidates for h in rule_scan(
             self.rules[index], text, lines, path=path, commit=commit, allowlists=self.ruleset.allowlists)]
-        return [Match(h.rule.id, h.line, secret_fingerprint(h.secret), redact(h.secret), h.start, h.end)
-                for h in generic_dedupe(hits)]
+        found = [Match(h.rule.id, h.line, secret_fingerprint(h.secret), redact(h.secret), h.start, h.end, *h.judged)
+                 for h in generic_dedupe([h for h in hits if self._judge(h, text, path)])]
+        return found + self.parsed_scan(text, path=path, commit=commit, taken=found) if self.parsed else found
+
+    def _judge(self, hit: _Hit, text: str, path: str) -> bool:
+        """Confidence and reasons (values.value_judge). With BotAudit's default rules a value judged
+        not a secret is dropped; with any other rule file (e.g. gitleaks') every hit gitleaks would
+        report is kept, a placeholder-looking one at low confidence."""
+        judged = value_judge(value=hit.secret, kind=self._kind_of[hit.rule.id], line=_line_at(text, hit.start)[1],
+                             path=path)
+        if judged is None and self.parsed:
+            return False
+        hit.judged = judged or ("low", ("placeholder value",))
+        return True
+
+    def parsed_scan(self, text: str, *, path: str, commit: str, taken: list[Match]) -> list[Match]:
+        """Values assigned by key name and credential-file formats (parsed.py) not already matched."""
+        found = []
+        for rule_id, secret, start, end, judged in parsed_find(text, path=path):
+            if any(t.start < end and start < t.end for t in taken):
+                continue
+            line_no, line = _line_at(text, start)
+            context = {"secret": secret, "match": secret, "line": line, "path": path, "commit": commit}
+            if any(marker in line for marker in INLINE_ALLOW) or any(a.allows(**context)
+                                                                      for a in self.ruleset.allowlists):
+                continue
+            found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
+        return found
 
     def rules_by_id(self, rule_id: str):
         return self._by_id[rule_id]

@@ -41,6 +41,8 @@ class Leak:
     redacted: str
     secret_fingerprint: str
     still_at_head: bool = False
+    confidence: str = "medium"  # high | medium | low, with the reasons (values.value_judge)
+    reasons: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple:
@@ -264,7 +266,8 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         for commit, date, path, m in found:
             if detector.commit_allowed(m.rule_id, commit=commit, path=path):
                 continue
-            leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint)
+            leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint,
+                        confidence=m.confidence, reasons=m.reasons)
             leaks.setdefault(leak.key, leak)
     return leaks, stats, errors
 
@@ -285,7 +288,7 @@ def tree_scan(repo, detector, commit, *, max_blob_bytes: int):
             elif entry.filemode in BLOB_MODES:
                 for m in scanner.scan(entry.id, path, f"commit {commit.id}"):
                     leak = Leak(m.rule_id, path, m.line, str(commit.id), _commit_date(commit),
-                                m.redacted, m.secret_fingerprint)
+                                m.redacted, m.secret_fingerprint, confidence=m.confidence, reasons=m.reasons)
                     leaks.setdefault(leak.key, leak)
     scanner.stats.commits = 1
     return leaks, scanner.stats, scanner.errors
