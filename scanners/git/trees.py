@@ -70,6 +70,15 @@ class TreeReader:
         self._changes(old_id, new_id, prefix, out)
         return out
 
+    def merge_changes(self, changes: list, others: list, new_id: bytes) -> list:
+        """The `changes` (against a merge's first parent) that differ from every other parent too:
+        a file the merge takes unchanged from another parent was introduced there, not here (git's
+        combined diff). `others` are the other parents' tree ids."""
+        for other in others:
+            differs = {(path, sha) for path, _mode, sha, _old in self.changes(other, new_id)}
+            changes = [change for change in changes if (change[0], change[2]) in differs]
+        return changes
+
     def _changes(self, old_id, new_id, prefix, out) -> None:
         new = self.entries(new_id)
         old = self.entries(old_id) if old_id is not None else []

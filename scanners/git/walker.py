@@ -163,6 +163,8 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
             commit = repo[cid]
             parents = commit.parent_ids
             changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+            if len(parents) > 1:
+                changes = trees.merge_changes(changes, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
             continue
