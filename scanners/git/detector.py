@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..redaction import redact, secret_fingerprint
-from .prefilter import Prefilter
+from .prefilter import Prefilter, RegexGate
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
 INLINE_ALLOW = ("botaudit:allow", "gitleaks:allow")
@@ -62,6 +62,7 @@ class Detector:
         self.prefilter = Prefilter(self.rules)
         self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
         self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
+        self._gate = None
 
     def path_allowed(self, path: str) -> bool:
         allowed = self._path_allowed.get(path)
@@ -103,6 +104,15 @@ class Detector:
         specific = [f for f in found if not self.rules_by_id(f.rule_id).generic]
         return [f for f in found if not self.rules_by_id(f.rule_id).generic
                 or not any(s.start < f.end and f.start < s.end for s in specific)]
+
+    def may_match(self, data: bytes) -> bool:
+        """False only when nothing in `data` (the raw bytes of a text) can give a match, so a caller
+        may skip decoding it and all line work. The hyperscan database is built on first use (~0.3 s
+        for the default rules). Any detection added to scan() must keep this True for any text it
+        could find something in."""
+        if self._gate is None:
+            self._gate = RegexGate(self.rules)
+        return self._gate.may_match(data)
 
     def rules_by_id(self, rule_id: str):
         if not hasattr(self, "_by_id"):

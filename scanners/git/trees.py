@@ -15,7 +15,7 @@ _ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
 _TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.S)
 TREE, BLOB, BLOB_EXECUTABLE, LINK, COMMIT = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
 TYPE_BITS = 0o170000
-CACHE_ENTRIES = 200_000  # parsed tree entries kept (all of them are dropped when exceeded)
+CACHE_ENTRIES = 150_000  # parsed tree entries per generation (two generations kept)
 
 
 def mode_normalize(mode: int) -> int:
@@ -37,6 +37,7 @@ class TreeReader:
     def __init__(self, odb):
         self.odb = odb
         self.cache: dict = {}
+        self.older: dict = {}
         self.cached = 0
         self.modes: dict = {}
 
@@ -45,13 +46,17 @@ class TreeReader:
         found = self.cache.get(raw_id)
         if found is not None:
             return found
+        found = self.older.get(raw_id)
+        if found is not None:
+            self.cache[raw_id] = found
+            self.cached += len(found) + 1
+            return found
         data = self.odb.read(pygit2.Oid(raw=raw_id))[1]
         if _TREE.fullmatch(data) is None:
             raise ValueError(f"tree {raw_id.hex()} is malformed")
         found = _ENTRY.findall(data)
-        if self.cached > CACHE_ENTRIES:
-            self.cache.clear()
-            self.cached = 0
+        if self.cached > CACHE_ENTRIES:  # keep the newer half: neighbouring commits share most trees
+            self.older, self.cache, self.cached = self.cache, {}, 0
         self.cache[raw_id] = found
         self.cached += len(found) + 1
         return found

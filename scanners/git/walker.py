@@ -18,13 +18,14 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType, SortMode
 
 from .detector import text_decode
-from .lines import added_lines
+from .lines import added_lines, changed_region, changed_span
 from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
+GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
 LINE_CACHE_PATHS = 20_000  # paths whose latest version (and its line counts) is kept per worker
 LINE_CACHE_BYTES = 64 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
@@ -65,8 +66,8 @@ class Stats:
 class BlobScanner:
     """Scans blobs by id with a cache, counting what it skipped and why."""
 
-    def __init__(self, repo, detector, max_blob_bytes: int):
-        self.repo, self.detector, self.max = repo, detector, max_blob_bytes
+    def __init__(self, repo, detector, max_blob_bytes: int, gate: bool = False):
+        self.repo, self.detector, self.max, self.gate = repo, detector, max_blob_bytes, gate
         self.cache: dict = {}
         self.lines: dict = {}
         self.lines_bytes = 0
@@ -101,8 +102,13 @@ class BlobScanner:
                 self.stats.blobs += 1
                 if whole:
                     self.stats.bytes += len(data)
-                    matches = self.detector.scan(text_decode(data), path=path)
+                    if not self.gate or self.detector.may_match(data):
+                        matches = self.detector.scan(text_decode(data), path=path)
                     self._remember(path, oid, data)
+                elif self.gate and not self.detector.may_match(data):
+                    self.stats.bytes += len(data)  # nothing in it can match, whatever it is compared with:
+                    self._remember(path, oid, data)  # no old blob read, and cached like a whole blob
+                    whole = True
                 else:
                     matches = self._scan_added(data, oid, old_oid, path)
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
@@ -125,16 +131,25 @@ class BlobScanner:
         self.lines_bytes += len(data)
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
-        """Scan the lines `new` adds (lines not among the old blob's lines). First as an unordered
-        set; only when that finds something, or a multi-line rule could match, again in order."""
+        """Scan the lines `new` adds (lines not among the old blob's lines). Nothing when no rule
+        can match in the changed region (the regex gate: no line work at all); else first as an
+        unordered set, and only when that finds something, or a multi-line rule could match, again
+        in order."""
         cached = self.lines.get(path)
         if cached is not None and cached[0] == old_oid:
             _oid, old, counts = cached
         else:
             old, counts = self.repo.odb.read(old_oid)[1], None
+        span = changed_span(old, new)
+        if self.gate:
+            region = changed_region(new, span)
+            if not self.detector.may_match(region):
+                self.stats.bytes += len(region)
+                self._remember(path, oid, new)
+                return []
         if counts is None:
             counts = dict(Counter(old.split(b"\n")))
-        cut, added = added_lines(old, new, counts)
+        cut, added = added_lines(old, new, counts, span)
         self._remember(path, oid, new, counts)
         if not added:
             return []
@@ -151,10 +166,11 @@ def _commit_date(commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
 
 
-def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
-    the empty tree). Returns ([(commit, date, path, match)] in commit order, Stats, errors)."""
-    scanner = BlobScanner(repo, detector, max_blob_bytes)
+    the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
+    match)] in commit order, Stats, errors)."""
+    scanner = BlobScanner(repo, detector, max_blob_bytes, gate)
     trees = TreeReader(repo.odb)
     out = []
     for cid in commit_ids:
@@ -183,20 +199,20 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
 _WORKER: dict = {}
 
 
-def _worker_init(path, detector, max_blob_bytes):
-    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes)
+def _worker_init(path, detector, max_blob_bytes, gate):
+    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes, gate=gate)
 
 
 def _worker_scan(commit_hexes):
     return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"])
+                        _WORKER["max"], _WORKER["gate"])
 
 
-def _thread_scan(path, detector, max_blob_bytes, commit_hexes):
+def _thread_scan(path, detector, max_blob_bytes, gate, commit_hexes):
     """One thread's share: its own repository handle and detector (a hyperscan scratch space is
     per thread)."""
     return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset),
-                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes)
+                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes, gate)
 
 
 def _can_fork() -> bool:
@@ -225,9 +241,17 @@ def _readable_commits(repo, tips, hide):
     return [oid for _t, oid in sorted(readable, key=lambda x: x[0])], errors
 
 
+def reads_fast() -> None:
+    """libgit2 re-hashes every object it reads (SHA-1 with collision detection): 4x the cost of
+    reading. git itself does not; a damaged object still fails to inflate or to apply as a delta,
+    and is reported by id. Process-wide, and only about reading."""
+    pygit2.settings.enable_strict_hash_verification(False)
+
+
 def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers: int | None = None):
     """One revwalk over every commit reachable from `tips` and not from `hide` (oldest first).
     Returns (leaks keyed by (rule, file, secret fingerprint) at first introduction, Stats, errors)."""
+    reads_fast()
     walker = repo.walk(None, SortMode.TOPOLOGICAL | SortMode.REVERSE)
     for oid in tips:
         walker.push(oid)
@@ -240,18 +264,21 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     except (pygit2.GitError, KeyError, ValueError):  # a corrupted commit: walk around it
         commits, walk_errors = _readable_commits(repo, tips, hide)
     workers = workers or min(2, os.cpu_count() or 1)
+    gate = len(commits) >= GATE_FROM
+    if gate:
+        detector.may_match(b"")  # build the gate once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes)) as pool:
+            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes, gate)) as pool:
                 parts = list(pool.imap(_worker_scan, chunks))
         else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
             with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(partial(_thread_scan, repo.path, detector, max_blob_bytes), chunks))
+                parts = list(pool.map(partial(_thread_scan, repo.path, detector, max_blob_bytes, gate), chunks))
     else:
-        parts = [commits_scan(repo, detector, commits, max_blob_bytes)]
+        parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate)]
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)
