@@ -15,7 +15,7 @@ _ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
 _TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.S)
 TREE, BLOB, BLOB_EXECUTABLE, LINK, COMMIT = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
 TYPE_BITS = 0o170000
-CACHE_ENTRIES = 150_000  # parsed tree entries per generation (two generations kept)
+CACHE_ENTRIES = 60_000  # parsed tree entries per generation (two generations kept)
 
 
 def mode_normalize(mode: int) -> int:
@@ -34,8 +34,9 @@ def mode_normalize(mode: int) -> int:
 class TreeReader:
     """Parses tree objects (cached by id) and lists what changed between two trees."""
 
-    def __init__(self, odb):
+    def __init__(self, odb, damaged=None):
         self.odb = odb
+        self.damaged = damaged or {}  # {raw id: why}: damaged loose objects, never handed to libgit2
         self.cache: dict = {}
         self.older: dict = {}
         self.cached = 0
@@ -51,6 +52,8 @@ class TreeReader:
             self.cache[raw_id] = found
             self.cached += len(found) + 1
             return found
+        if raw_id in self.damaged:
+            raise ValueError(f"tree {raw_id.hex()} unreadable: {self.damaged[raw_id]}")
         data = self.odb.read(pygit2.Oid(raw=raw_id))[1]
         if _TREE.fullmatch(data) is None:
             raise ValueError(f"tree {raw_id.hex()} is malformed")
@@ -60,6 +63,18 @@ class TreeReader:
         self.cache[raw_id] = found
         self.cached += len(found) + 1
         return found
+
+    def entry_at(self, tree_id: bytes, path: str):
+        """(mode, raw id) of the entry at `path` under tree `tree_id`, or None."""
+        *folders, name = path.split("/")
+        for part in [*folders, name]:
+            found = [e for e in self.entries(tree_id) if e[1].decode("utf-8", "replace") == part]
+            if not found:
+                return None
+            mode, tree_id = self.mode(found[0][0]), found[0][2]
+            if part is not name and mode != TREE:
+                return None
+        return mode, tree_id
 
     def mode(self, raw: bytes) -> int:
         found = self.modes.get(raw)
