@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 ENV = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "botaudit.settings",
        "DATABASE_URL": "sqlite:////nonexistent/never-opened.sqlite3", "REDIS_URL": ""}
 
@@ -121,35 +122,6 @@ def tools(repo: str, peers: Path, gitleaks: Path, scratch: Path) -> dict:
     return found
 
 
-def incremental(repo: str) -> dict:
-    """One new commit on a mirror copy, scanned the way the probe does it (every earlier tip hidden)."""
-    import django
-    import pygit2
-
-    os.environ.update({k: v for k, v in ENV.items() if k.startswith(("DJANGO", "DATABASE", "REDIS"))})
-    sys.path.insert(0, str(ROOT))
-    django.setup()
-    from scanners.git.detector import Detector
-    from scanners.git.rules import rules_load
-    from scanners.git.scan import refs_select, repo_scan
-
-    copy = tempfile.mkdtemp(prefix="bench-incr-")
-    try:
-        subprocess.run(["git", "clone", "-q", "--mirror", repo, copy], check=True)
-        r = pygit2.Repository(copy)
-        old_tips = list(refs_select(r).values())
-        head = r.head.peel(pygit2.Commit)
-        tb = r.TreeBuilder(head.tree)
-        tb.insert("new-file.py", r.create_blob(b"x = 1\n"), pygit2.enums.FileMode.BLOB)
-        sig = pygit2.Signature("b", "b@example.com")
-        r.create_commit(r.head.name, sig, sig, "one more", tb.write(), [head.id])
-        start = time.perf_counter()
-        result = repo_scan(repo=r, detector=Detector(rules_load()), hide=old_tips)
-        return {"seconds": time.perf_counter() - start, "commits": result.stats.commits, "tips": len(old_tips)}
-    finally:
-        shutil.rmtree(copy, ignore_errors=True)
-
-
 def bench(repo: str, args) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench-hist-"))
     table = tools(repo, Path(args.peers), Path(args.gitleaks), scratch)
@@ -180,9 +152,10 @@ def bench(repo: str, args) -> None:
         print(f"| {name} | {walls} | {ratio} | {rss:.0f} | {pss:.0f} | {runs[-1]['rc']} | {runs[-1]['note']} |",
               flush=True)
     if not args.only or "botaudit" in args.only:
-        inc = incremental(repo)
-        print(f"\nIncremental: one new commit, {inc['tips']} earlier tips hidden: {inc['commits']} commit walked in "
-              f"{inc['seconds']:.3f} s (in-process, as the git probe does it).")
+        from scan_bench import incremental  # one new commit on a mirror copy: CLI --since, and as the probe
+
+        for name, r in incremental(repo):
+            print(f"\n{name}: {r['seconds']:.3f} s; {r['note']}", flush=True)
 
 
 def main():

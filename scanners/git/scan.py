@@ -65,20 +65,17 @@ def refs_select(repo: pygit2.Repository, branches=("*",), damaged=None) -> dict[
     damaged = damaged or {}
     tips = {}
     patterns = list(branches or ["*"])
-    for name in repo.listall_references():
+    for ref in repo.references.iterator():  # one pass: a lookup per name costs ~0.1 ms each
+        name = ref.name
         if name.endswith("/HEAD") or name == "refs/stash":
             continue
         if patterns != ["*"] and not any(fnmatch.fnmatchcase(_short(name), p) for p in patterns):
             continue
         try:
-            target = repo.references[name].resolve().target
-            if target.raw in damaged:
-                tips[name] = str(target)
-                continue
-            commit = repo.references[name].peel(pygit2.Commit)
+            target = ref.resolve().target if ref.type == pygit2.enums.ReferenceType.SYMBOLIC else ref.target
+            tips[name] = str(target) if target.raw in damaged else str(ref.peel(pygit2.Commit).id)
         except (pygit2.GitError, KeyError, ValueError, pygit2.InvalidSpecError):
             continue
-        tips[name] = str(commit.id)
     return tips
 
 

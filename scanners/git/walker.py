@@ -26,6 +26,8 @@ BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 NONE = ()  # one shared "no matches" for the tens of thousands of cached clean blobs
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
+HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
+BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
 LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
 LINE_CACHE_BYTES = 16 << 20  # ... and at most this much of their content (the counts take ~2x more)
@@ -265,11 +267,35 @@ def reads_fast() -> None:
     pygit2.settings.cache_max_size(16 << 20)  # libgit2's parsed-object cache (default 256 MB): ~55 MB less per process
 
 
+def _boundary(repo, tips, hidden: set):
+    """The hidden commits met first when walking back from `tips` (at most BOUNDARY_WALK commits
+    deep, else None): hiding only those gives libgit2 the same new commits whenever a new commit
+    reaches old history only through a hidden tip (new commits on top of scanned refs). libgit2
+    takes seconds to hide thousands of tips (a mirror's PR refs), whatever the walk finds."""
+    seen, met, stack = set(), set(), list(tips)
+    while stack:
+        oid = stack.pop()
+        if oid in hidden:
+            met.add(oid)
+            continue
+        if oid in seen:
+            continue
+        seen.add(oid)
+        if len(seen) > BOUNDARY_WALK:
+            return None
+        stack.extend(repo[oid].parent_ids)
+    return list(met)
+
+
 def _commits_walk(repo, tips, hide, damaged):
     """Every commit reachable from `tips` and not from `hide`, oldest first (one libgit2 revwalk;
     around damaged commits when there are any), and the errors naming what could not be read."""
     if damaged:  # libgit2's revwalk would be handed a damaged loose object: walk in Python
         return _readable_commits(repo, tips, hide, damaged)
+    hidden = set(hide)
+    tips = [oid for oid in tips if oid not in hidden]  # a tip scanned before adds nothing
+    if len(hidden) > HIDE_DIRECT:
+        hide = _boundary(repo, tips, hidden) or hide
     walker = repo.walk(None, SortMode.TOPOLOGICAL | SortMode.REVERSE)
     for oid in tips:
         walker.push(oid)
