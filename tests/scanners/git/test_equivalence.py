@@ -85,11 +85,18 @@ def tricky_history(repo: Repo, rng: random.Random) -> None:
     repo.commit({last: files[last] + "".join(removed[:3])})
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_optimised_walk_reports_what_the_reference_walk_reports(tmp_path, monkeypatch, seed):
+def _detector(parsed: bool) -> Detector:
+    """With the parsed detectors off the regex gate is in use (it stays open while they are on)."""
+    detector = Detector(rules_load())
+    detector.parsed = detector.parsed and parsed
+    return detector
+
+
+@pytest.mark.parametrize(("seed", "parsed"), [(1, True), (2, False)], ids=["parsed-on", "gated"])
+def test_optimised_walk_reports_what_the_reference_walk_reports(tmp_path, monkeypatch, seed, parsed):
     repo = Repo(tmp_path / "r")
     tricky_history(repo, random.Random(seed))
-    detector = Detector(rules_load())
+    detector = _detector(parsed)
     expected = reference_walk(repo.repo, detector)
     assert len(expected) > 20
     assert any(commit in {str(c.id) for c in repo.repo.walk(repo.repo.head.target) if len(c.parents) > 1}
@@ -97,7 +104,7 @@ def test_optimised_walk_reports_what_the_reference_walk_reports(tmp_path, monkey
     results = {}
     for gate_from, workers in ((0, 1), (0, 2), (10**9, 1)):
         monkeypatch.setattr(walker, "GATE_FROM", gate_from)
-        leaks = repo_scan(repo=repo.repo, detector=Detector(rules_load()), workers=workers).leaks
+        leaks = repo_scan(repo=repo.repo, detector=_detector(parsed), workers=workers).leaks
         results[(gate_from, workers)] = {(x.rule_id, x.file, x.line, x.commit) for x in leaks}
     for found in results.values():
         assert found == expected
