@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
-from .prefilter import Prefilter
+from .prefilter import Prefilter, RegexGate
 from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
@@ -156,6 +156,7 @@ class Detector:
         self._by_id = {r.id: r for r in ruleset.rules}
         self._kinds: dict[tuple, int] = {}
         self._commit_lists = any(a.commits for r in ruleset.rules for a in (*ruleset.allowlists, *r.allowlists))
+        self._gate = None
 
     def path_allowed(self, path: str, commit: str = "") -> bool:
         """A global allowlist skips the whole file (gitleaks' checkCommitOrPathAllowed)."""
@@ -246,6 +247,17 @@ class Detector:
                 continue
             found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
         return found
+
+    def may_match(self, data: bytes) -> bool:
+        """False only when nothing in `data` (the raw bytes of a text) can give a match, so a caller
+        may skip decoding it and all line work. The hyperscan database is built on first use (~0.3 s
+        for the default rules). Any detection added to scan() must keep this True for any text it
+        could find something in."""
+        if self.parsed:  # parsed_scan (assignments by key name, credential files) has no gate yet
+            return True
+        if self._gate is None:
+            self._gate = RegexGate(self.rules)
+        return self._gate.may_match(data)
 
     def rules_by_id(self, rule_id: str):
         return self._by_id[rule_id]
