@@ -99,10 +99,19 @@ class BlobScanner:
 
     def scan(self, oid, path: str, where: str, old_oid=None) -> list:
         """Matches in the blob; with `old_oid`, only in the lines the new blob adds (line numbers
-        are the new blob's). Whole blobs are cached by id; identical blobs are scanned once."""
-        whole = old_oid is None or oid in self.cache
-        if whole and oid in self.cache:
-            return self.cache[oid]
+        are the new blob's). Path-only rules match a path where it is added (binary blobs too)."""
+        found = self._content_scan(oid, path, where, old_oid)
+        if old_oid is None and self.detector.path_rules:
+            return [*found, *self.detector.path_scan(path)]
+        return found
+
+    def _content_scan(self, oid, path: str, where: str, old_oid=None) -> list:
+        """Whole blobs are cached by id and by what their path changes about a scan (rule paths,
+        path allowlists): identical blobs are scanned once per kind of path."""
+        key = (oid, self.detector.path_key(path))
+        whole = old_oid is None or key in self.cache
+        if whole and key in self.cache:
+            return self.cache[key]
         matches = []
         try:
             data = self._read(oid)
@@ -122,7 +131,7 @@ class BlobScanner:
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
             self.errors.append(f"object {oid} ({path} in {where}) unreadable: {exc}")
         if whole:
-            self.cache[oid] = matches or NONE
+            self.cache[key] = matches or NONE
         return matches
 
     def _remember(self, path: str, oid, data: bytes, counts=None) -> None:
@@ -340,6 +349,8 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         stats.add(part_stats)
         errors.extend(part_errors)
         for commit, date, path, m in found:
+            if detector.commit_allowed(m.rule_id, commit=commit, path=path):
+                continue
             leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint,
                         confidence=m.confidence, reasons=m.reasons)
             leaks.setdefault(leak.key, leak)
