@@ -41,6 +41,8 @@ class Leak:
     redacted: str
     secret_fingerprint: str
     still_at_head: bool = False
+    confidence: str = "high"  # "high" | "medium" | "low" (from the detector's Match, when it has one)
+    reasons: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple:
