@@ -9,7 +9,6 @@ from dashboard.leaks import leak_repositories_visible
 from inventory.models import Repository, Team
 from inventory.selectors import teams_visible_to
 from scanners.git.leaks import CONFIDENCE_ORDER
-from scanners.git.models import GitLeakRecord
 from scanners.models import Finding
 
 YES_NO = [("yes", "yes"), ("no", "no")]
@@ -50,5 +49,7 @@ class LeakFilter(filters.FilterSet):
         return qs.filter(evidence__still_at_head=(value == "yes"))
 
     def filter_repository(self, qs, name, value):
-        held = GitLeakRecord.objects.filter(state__repository=value).values("secret_fingerprint")
-        return qs.filter(sfp__in=held)
+        """Leaks with a location in the repository: its id in the evidence's repository_ids (the full
+        set, never capped), matched on the JSON text so it works on PostgreSQL and SQLite alike."""
+        return qs.annotate(_repo_ids=KT("evidence__repository_ids")).filter(
+            _repo_ids__regex=rf"[\[ ]{int(value.pk)}[,\]]")
