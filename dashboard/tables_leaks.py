@@ -28,9 +28,18 @@ class LeakTable(tables.Table):
         attrs = {"class": "table"}
         orderable = True
 
-    def __init__(self, *args, bot_names=None, **kwargs):
-        self.bot_names = bot_names or {}
+    def __init__(self, *args, bots_lookup=None, **kwargs):
+        self.bots_lookup = bots_lookup  # fingerprints -> {fingerprint: [(bot name, slug)]}, one query
+        self._bot_names = None
         super().__init__(*args, **kwargs)
+
+    def bot_names(self) -> dict:
+        """The page's bots, looked up once on the first row rendered (never when the page's table
+        comes from the page cache)."""
+        if self._bot_names is None:
+            fingerprints = [row.record["sfp"] for row in self.page.object_list] if self.bots_lookup else []
+            self._bot_names = self.bots_lookup(fingerprints) if fingerprints else {}
+        return self._bot_names
 
     def render_redacted(self, value, record):
         return format_html("<code>{}</code> <span class=\"muted\">{}</span>", value, record["sfp"][:12])
@@ -49,7 +58,7 @@ class LeakTable(tables.Table):
         return ", ".join(json_list(value))
 
     def render_bots(self, value, record):
-        names = self.bot_names.get(record["sfp"], [])
+        names = self.bot_names().get(record["sfp"], [])
         if not names:
             return value or "unowned"
         return format_html_join(", ", '<a href="{}">{}</a>',

@@ -23,11 +23,9 @@ class LeakListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
     def get_table_data(self):
         return leak_rows(self.object_list)
 
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        fingerprints = [row.record["sfp"] for row in table.page.object_list]
-        table.bot_names = leak_bots(findings=self.object_list, fingerprints=fingerprints)
-        return table
+    def get_table_kwargs(self):
+        findings = self.object_list
+        return {"bots_lookup": lambda fingerprints: leak_bots(findings=findings, fingerprints=fingerprints)}
 
 
 def leak_detail_page(request, fingerprint):
