@@ -82,14 +82,21 @@ def test_history_only_everywhere_is_high_and_unowned_is_one_botless_finding(two_
     assert f.severity == "high" and f.evidence["location_count"] == 2 and f.evidence["still_at_head"] is False
 
 
+def leak_triaged(repos, bot, users, *, file, action, reason):
+    """(secret, its finding on `bot`) after one audit and a triage by an auditor."""
+    pat = github_pat()
+    repos["payments-api"].commit({file: f"T = '{pat}'\n"})
+    audit()
+    f = leak_findings(pat)[bot.pk]
+    findings_triage(finding_ids=[f.pk], action=action, user=users.objects.create_user("aud@example.com"),
+                    reason=reason)
+    return pat, f
+
+
 def test_triage_covers_every_location_and_new_locations(two_repos, django_user_model):
     repos, invoice, _ = two_repos
-    pat = github_pat()
-    repos["payments-api"].commit({"tests/fixture.py": f"T = '{pat}'\n"})
-    audit()
-    f = leak_findings(pat)[invoice.pk]
-    user = django_user_model.objects.create_user("auditor@example.com")
-    findings_triage(finding_ids=[f.pk], action="false_positive", user=user, reason="fixture token, revoked")
+    pat, f = leak_triaged(repos, invoice, django_user_model, file="tests/fixture.py", action="false_positive",
+                          reason="fixture token, revoked")
     repos["payments-api"].commit({"tests/other_fixture.py": f"T = '{pat}'\n"})
     repos["billing-worker"].commit({"docs/example.md": f"{pat}\n"})
     probe = audit()
@@ -104,12 +111,8 @@ def test_triage_covers_every_location_and_new_locations(two_repos, django_user_m
 
 def test_renaming_bot_and_repository_keeps_findings_and_triage(two_repos, django_user_model):
     repos, invoice, _ = two_repos
-    pat = github_pat()
-    repos["payments-api"].commit({"app.py": f"T = '{pat}'\n"})
-    audit()
-    f = leak_findings(pat)[invoice.pk]
-    user = django_user_model.objects.create_user("auditor@example.com")
-    findings_triage(finding_ids=[f.pk], action="acknowledge", user=user, reason="rotation ticket SEC-9")
+    _, f = leak_triaged(repos, invoice, django_user_model, file="app.py", action="acknowledge",
+                        reason="rotation ticket SEC-9")
     invoice.name, invoice.slug = "invoicing-bot", "invoicing-bot"
     invoice.save()
     Repository.objects.filter(name="payments-api").update(name="payments-service")
