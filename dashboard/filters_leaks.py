@@ -52,4 +52,4 @@ class LeakFilter(filters.FilterSet):
         """Leaks with a location in the repository: its id in the evidence's repository_ids (the full
         set, never capped), matched on the JSON text so it works on PostgreSQL and SQLite alike."""
         return qs.annotate(_repo_ids=KT("evidence__repository_ids")).filter(
-            _repo_ids__regex=rf"[\[ ]{int(value.pk)}[,\]]")
+            _repo_ids__regex=rf"[\[, ]{int(value.pk)}[,\]]")

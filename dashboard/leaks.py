@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Case, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, IntegerField, Max, Min, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
@@ -27,8 +27,9 @@ def _rank(field: str, order) -> Case:
 
 def leak_findings_visible(*, user) -> QuerySet[Finding]:
     """The git leak findings a user may see, each annotated with its secret fingerprint (`sfp`)."""
+    # Cast: plain text, so `sfp__in` is SQL IN on every backend (SQLite reads a JSON key's IN list as JSON)
     return (findings_visible_to(user).filter(check_id__in=LEAK_CHECKS)
-            .annotate(sfp=KT("evidence__secret_fingerprint")))
+            .annotate(sfp=Cast(KT("evidence__secret_fingerprint"), CharField())))
 
 
 def leak_rows(findings: QuerySet[Finding]) -> QuerySet:

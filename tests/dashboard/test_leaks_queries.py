@@ -74,3 +74,24 @@ def test_leak_detail_constant_queries(db, client, django_assert_max_num_queries)
     with django_assert_max_num_queries(6):
         response = client.get(f"/leaks/{fingerprint(2)}/")
     assert response.status_code == 200 and b"3 locations" in response.content
+
+
+def test_repository_filter_matches_whole_ids(db):
+    """Repository 1 is not 12 or 21 in the evidence's id list (matched on its JSON text)."""
+    from dashboard.filters_leaks import LeakFilter
+    from dashboard.leaks import leak_findings_visible
+
+    repos = {pk: Repository.objects.create(pk=pk, name=f"r{pk}", url=f"/r/{pk}") for pk in (1, 12, 21)}
+    leaks = []
+    for i, ids in enumerate(([12], [21], [1, 12], [21, 1])):
+        locs = tuple(LeakLocation(repository_id=pk, repository=repos[pk].name, rule_id="github-pat", file="a.py",
+                                  line=1, commit="c" * 40, commit_date="2026-01-01", first_seen="2026-01-02",
+                                  still_at_head=False, confidence="high", reasons=(), redacted="ghp_\u2026(40)")
+                     for pk in ids)
+        leaks.append(SecretLeak(secret_fingerprint=fingerprint(i), locations=locs))
+    ctx = type("Ctx", (), {"fleet": Fleet.load()})()
+    findings_upsert(drafts=[Draft(check=secret_leaked, hit=h) for h in secret_leaked(leaks, ctx)], scope="x")
+    auditor, _ = user_grant(email="aud@example.com", role="auditor")
+    for pk, expected in ((1, {2, 3}), (12, {0, 2}), (21, {1, 3})):
+        got = LeakFilter({"repository": f"r{pk}"}, queryset=leak_findings_visible(user=auditor), user=auditor).qs
+        assert {f.sfp for f in got} == {fingerprint(i) for i in expected}
