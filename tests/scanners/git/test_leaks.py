@@ -186,3 +186,21 @@ def test_two_connectors_on_one_repository_count_each_location_once(two_repos):
     audit_run_in_process(connector_names=["git", "git-2"])
     (f,) = Finding.objects.filter(check_id=LEAKED)
     assert f.bot_id == invoice.pk and f.evidence["location_count"] == 1
+
+
+def test_detector_confidence_reaches_the_finding(two_repos):
+    """Through the real detector: a password in a docs example URL on localhost is low confidence
+    (info, not scored); the same password later in code against a real host makes the leak medium."""
+    repos, invoice, _ = two_repos
+    password = "Zq8vN3kLp2Wx7Rt"
+    repos["payments-api"].commit({"docs/setup.md": f"DATABASE_URL=postgresql://app:{password}@localhost:5432/app\n"})
+    run = audit_run_in_process(connector_names=["git"])
+    (f,) = Finding.objects.filter(check_id=LEAKED)
+    assert f.evidence["confidence"] == "low" and f.severity == "info", f.evidence
+    assert "placeholder host" in f.evidence["reasons"] and f.evidence["locations"][0]["confidence"] == "low"
+    assert BotScore.objects.get(bot=invoice, audit_run=run).score == 0
+    repos["payments-api"].commit({"app/db.py": f"URL = 'postgresql://app:{password}@db.internal.corp:5432/app'\n"})
+    audit()
+    f.refresh_from_db()
+    assert f.evidence["location_count"] == 2 and f.evidence["confidence"] == "medium" and f.severity == "critical"
+    assert password not in json.dumps(f.evidence) + f.title
