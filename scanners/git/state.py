@@ -84,13 +84,35 @@ def _location(rec: GitLeakRecord) -> LeakLocation:
     )
 
 
-def secret_leaks_load(*, secret_fingerprints, baseline=frozenset()) -> list[SecretLeak]:
-    """Every recorded location of these secrets in every inventory repository (whichever connector
-    or run scanned it), minus baselined ones: one SecretLeak per secret."""
-    wanted = sorted(set(secret_fingerprints))
-    found = []
+def _fresh_location(repository, leak: Leak, first_seen) -> LeakLocation:
+    return LeakLocation(
+        repository_id=repository.pk, repository=repository.name, rule_id=leak.rule_id, file=leak.file,
+        line=leak.line, commit=leak.commit, commit_date=leak.commit_date, first_seen=first_seen.isoformat(),
+        still_at_head=leak.still_at_head, confidence=leak.confidence, reasons=tuple(leak.reasons),
+        redacted=leak.redacted,
+    )
+
+
+def secret_leaks_load(*, scanned, baseline=frozenset(), now) -> list[SecretLeak]:
+    """One SecretLeak per secret seen in the repositories just scanned (`scanned`: (state,
+    repository, leaks) — this run's complete leaks, not yet saved: the state is saved only after the
+    findings commit), with its locations there and, from the records, in every other inventory
+    repository (whichever connector or run scanned it), minus baselined ones."""
+    state_ids = [state.pk for state, _, _ in scanned]
+    first_seen = {(s, fp): at for s, fp, at in
+                  GitLeakRecord.objects.filter(state_id__in=state_ids).values_list("state_id", "fingerprint",
+                                                                                   "first_seen")}
+    found, wanted = [], set()
+    for state, repository, leaks in scanned:
+        for leak in leaks:
+            fp = leak_fingerprint(leak)
+            wanted.add(leak.secret_fingerprint)
+            found.append((leak.secret_fingerprint,
+                          _fresh_location(repository, leak, first_seen.get((state.pk, fp), now))))
+    wanted = sorted(wanted)
     for start in range(0, len(wanted), CHUNK):
         records = (GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
-                   .exclude(state__repository=None).select_related("state__repository"))
+                   .exclude(state_id__in=state_ids).exclude(state__repository=None)
+                   .select_related("state__repository"))
         found += [(r.secret_fingerprint, _location(r)) for r in records if r.fingerprint not in baseline]
     return secret_leaks_group(found)
