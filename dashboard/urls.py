@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from dashboard.views import digest, findings, fleet
+from dashboard.views import digest, findings, fleet, leaks
 
 urlpatterns = [
     path("", fleet.overview, name="overview"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("findings/", findings.FindingListView.as_view(), name="finding_list"),
     path("findings/<int:pk>/", findings.finding_detail, name="finding_detail"),
     path("findings/triage/", findings.finding_triage, name="finding_triage"),
+    path("leaks/", leaks.LeakListView.as_view(), name="leak_list"),
+    re_path(r"^leaks/(?P<fingerprint>[0-9a-f]{64})/$", leaks.leak_detail_page, name="leak_detail"),
     path("runs/", findings.RunListView.as_view(), name="run_list"),
     path("runs/start/", findings.audit_start, name="audit_start"),
     path("export/audit.csv", fleet.export_audit_csv, name="export_audit_csv"),

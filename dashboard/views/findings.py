@@ -13,6 +13,7 @@ from dashboard.actions import audit_request, findings_triage_visible
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.exports_log import export_record, filter_errors
 from dashboard.filters_findings import FindingFilter, TriageForm
+from dashboard.finding_history import finding_history
 from dashboard.spreadsheet import csv_lines
 from dashboard.tables_findings import AuditRunTable, FindingTable
 from dashboard.views.fleet import PerPageMixin, UserFilterMixin
@@ -45,6 +46,7 @@ def finding_detail(request, pk):
     finding = get_object_or_404(_findings(request.user), pk=pk)
     return render(request, "dashboard/finding_detail.html", {
         "f": finding, "can_triage": user_is_auditor(request.user), "triage_form": TriageForm(),
+        "history": finding_history(finding=finding),
     })
 
 

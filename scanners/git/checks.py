@@ -1,16 +1,45 @@
-"""Checks on git scan observations: leaks attributed to the bots that own the repository, and
-leaked AWS key ids that match an active IAM access key (facts published by the AWS probe)."""
+"""Checks on git scan observations (one SecretLeak per secret, with its locations in every
+repository): a leak on each bot that owns any of those repositories, and a leaked AWS key id that
+matches an active IAM access key (facts published by the AWS probe).
+
+Subjects hold stable identifiers only (secret fingerprint prefix, bot id, IAM user ARN), so renaming
+a bot or a repository keeps the finding and its triage."""
 
 from ..models import Category, Severity
 from ..registry import Hit, check
 
+FP_PREFIX = 24  # hex characters of the keyed secret fingerprint in a subject
 
-def _evidence(repo, leak) -> dict:
-    return {
-        "repository": repo.name, "file": leak.file, "line": leak.line, "rule_id": leak.rule_id,
-        "commit": leak.commit, "commit_date": leak.commit_date, "still_at_head": leak.still_at_head,
-        "redacted": leak.redacted, "secret_fingerprint": leak.secret_fingerprint,
-    }
+
+def leak_subject(*, secret_fingerprint: str, bot_id: int | None) -> str:
+    base = f"git:secret:{secret_fingerprint[:FP_PREFIX]}"
+    return f"{base}@bot:{bot_id}" if bot_id else base
+
+
+def aws_leak_subject(*, secret_fingerprint: str, user_arn: str) -> str:
+    return f"git-aws:{secret_fingerprint[:FP_PREFIX]}:{user_arn}"
+
+
+def leak_severity(leak) -> str:
+    """info when even the best location is low confidence (shown, triaged, not scored); else critical
+    while any location is still at the tip of its default branch, high when only in history."""
+    if leak.confidence == "low":
+        return Severity.INFO
+    return Severity.CRITICAL if leak.still_at_head else Severity.HIGH
+
+
+def _where(leak) -> str:
+    first = leak.locations[0]
+    if len(leak.locations) == 1:
+        return f"{first.repository}/{first.file}"
+    repos = len(leak.repository_ids)
+    return f"{len(leak.locations)} places in {repos} repositor{'y' if repos == 1 else 'ies'}"
+
+
+def leak_bot_ids(leak, fleet) -> list[int | None]:
+    """Every bot owning a repository that holds the secret; [None] when no repository has an owner."""
+    owners = {b for rid in leak.repository_ids for b in fleet.bot_ids_by_repository.get(rid, ())}
+    return sorted(owners) or [None]
 
 
 @check(
@@ -21,19 +50,13 @@ def _evidence(repo, leak) -> dict:
     owasp="NHI2",
 )
 def secret_leaked(observations, ctx):
-    for repo in observations:
-        bot_ids = ctx.fleet.bot_ids_by_repository.get(repo.pk) or [None]
-        for leak in repo.leaks:
-            base = f"git:{repo.name}:{leak.rule_id}:{leak.file}:{leak.secret_fingerprint[:24]}"
-            for bot_id in bot_ids:
-                bot = ctx.fleet.bots.get(bot_id)
-                yield Hit(
-                    subject=f"{base}@{bot.name}" if bot else base, bot_id=bot_id,
-                    evidence=_evidence(repo, leak),
-                    severity=Severity.CRITICAL if leak.still_at_head else None,
-                    title=f"{leak.rule_id} secret in {repo.name}/{leak.file}"
-                          + (" (still at the tip)" if leak.still_at_head else " (in history)"),
-                )
+    for leak in observations:
+        evidence = leak.evidence()
+        rules = ", ".join(evidence["rule_ids"])
+        title = f"{rules} secret in {_where(leak)}" + (" (still at a tip)" if leak.still_at_head else " (in history)")
+        for bot_id in leak_bot_ids(leak, ctx.fleet):
+            yield Hit(subject=leak_subject(secret_fingerprint=leak.secret_fingerprint, bot_id=bot_id),
+                      bot_id=bot_id, evidence=evidence, severity=leak_severity(leak), title=title)
 
 
 @check(
@@ -47,18 +70,18 @@ def leaked_active_aws_key(observations, ctx):
     active = ctx.facts_for("aws").get("active_access_keys", {}) or {}
     if not active:
         return
-    for repo in observations:
-        for leak in repo.leaks:
-            key = active.get(leak.secret_fingerprint)
-            if leak.rule_id != "aws-access-token" or not key:
-                continue
-            yield Hit(
-                subject=f"git-aws:{repo.name}:{leak.file}:{leak.secret_fingerprint[:24]}",
-                bot_id=key.get("bot_id"),
-                evidence={**_evidence(repo, leak), "iam_user": key.get("user", ""),
-                          "access_key": key.get("redacted", leak.redacted)},
-                title=f"Active AWS key of {key.get('user', '?')} leaked in {repo.name}/{leak.file}",
-            )
+    for leak in observations:
+        key = active.get(leak.secret_fingerprint)
+        if not key:
+            continue
+        user = key.get("user", "")
+        evidence = leak.evidence()
+        yield Hit(
+            subject=aws_leak_subject(secret_fingerprint=leak.secret_fingerprint, user_arn=user),
+            bot_id=key.get("bot_id"),
+            evidence={**evidence, "iam_user": user, "access_key": key.get("redacted", evidence["redacted"])},
+            title=f"Active AWS key of {user or '?'} leaked in {_where(leak)}",
+        )
 
 
 CHECKS = [secret_leaked, leaked_active_aws_key]

@@ -1,9 +1,12 @@
 """The git probe: scan each configured repository's new history and report every leak still on
-record (earlier runs' leaks are re-emitted, so reconcile never resolves them by mistake)."""
+record (earlier runs' leaks are re-emitted, so reconcile never resolves them by mistake).
+
+Observations are one SecretLeak per secret seen in the repositories scanned here, with the
+locations of that secret in every inventory repository (read from the probe's records, so a
+finding is the same whichever unit of work emits it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -16,14 +19,7 @@ from .detector import Detector
 from .mirror import RepositoryError, repository_open
 from .rules import DEFAULT_RULES, RuleError, rules_load
 from .scan import baseline_load, repo_scan
-from .state import rules_digest, scan_state_load, scan_state_save
-
-
-@dataclass
-class RepoLeaks:
-    pk: int
-    name: str
-    leaks: list = field(default_factory=list)
+from .state import rules_digest, scan_state_load, scan_state_save, secret_leaks_load
 
 
 def _repositories(connector) -> list[Repository]:
@@ -55,7 +51,7 @@ def collect(connector, ctx) -> Collected:
     except (RuleError, OSError, ValueError) as exc:
         raise ProbeError(f"connector {connector.name}: {exc}") from None
     digest = rules_digest([DEFAULT_RULES, rules_path])
-    observations, errors, saves = [], [], []
+    scanned, errors, saves = [], [], []
     counts = {"repositories": 0, "commits": 0, "blobs": 0, "bytes": 0, "leaks": 0}
     for repository in _repositories(connector):
         try:
@@ -66,7 +62,7 @@ def collect(connector, ctx) -> Collected:
         except RepositoryError as exc:
             errors.append(f"repository {repository.name}: {exc}")
             continue
-        state, hide, known = scan_state_load(key=f"{connector.pk}:{repository.name}", digest=digest)
+        state, hide, known = scan_state_load(connector_id=connector.pk, repository=repository, digest=digest)
         try:
             result = repo_scan(repo=repo, detector=detector, branches=repository.branches or ["*"],
                                hide=hide, known=known, baseline=baseline,
@@ -76,11 +72,13 @@ def collect(connector, ctx) -> Collected:
             continue
         saves.append((state, result))  # saved once the findings are committed (after_commit)
         errors += [f"repository {repository.name}: {e}" for e in result.errors]
-        observations.append(RepoLeaks(pk=repository.pk, name=repository.name, leaks=result.leaks))
+        scanned.append((state, repository, result.leaks))
         counts["repositories"] += 1
         counts["leaks"] += len(result.leaks)
         for k in ("commits", "blobs", "bytes"):
             counts[k] += getattr(result.stats, k)
+    observations = secret_leaks_load(scanned=scanned, baseline=baseline, now=ctx.now)
+    counts["secrets"] = len(observations)
     return Collected(observations=observations, api_calls=counts["repositories"], errors=errors, counts=counts,
                      after_commit=lambda: [scan_state_save(state=st, result=r, digest=digest) for st, r in saves])
 

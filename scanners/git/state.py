@@ -1,4 +1,5 @@
-"""Load and save what was scanned per repository (tips + leaks), for incremental runs."""
+"""Load and save what was scanned per repository (tips + leaks), for incremental runs, and read
+every repository's recorded locations of given secrets (one leak per secret)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import hashlib
 
 from django.db import transaction
 
+from .leaks import LeakLocation, SecretLeak, secret_leaks_group
 from .models import GitLeakRecord, GitScanState
 from .scan import ScanResult, leak_fingerprint
 from .walker import Leak
+
+CHUNK = 2000
 
 
 def rules_digest(paths) -> str:
@@ -20,16 +24,28 @@ def rules_digest(paths) -> str:
     return h.hexdigest()
 
 
-def scan_state_load(*, key: str, digest: str) -> tuple[GitScanState, list[str], list[Leak]]:
-    """(state, commit ids to hide, known leaks). Changed rules start over from scratch."""
-    state, _ = GitScanState.objects.get_or_create(key=key)
+def scan_state_load(*, connector_id: int, repository, digest: str) -> tuple[GitScanState, list[str], list[Leak]]:
+    """(state, commit ids to hide, known leaks) of one repository as scanned by one connector, keyed
+    by ids (a rename keeps it). Changed rules start over from scratch."""
+    state, _ = GitScanState.objects.get_or_create(key=f"{connector_id}:{repository.pk}",
+                                                  defaults={"repository": repository})
     if state.rules_digest != digest:
         return state, [], []
     known = [
-        Leak(r.rule_id, r.file, r.line, r.commit, r.commit_date, r.redacted, r.secret_fingerprint, r.still_at_head)
+        Leak(r.rule_id, r.file, r.line, r.commit, r.commit_date, r.redacted, r.secret_fingerprint, r.still_at_head,
+             confidence=r.confidence, reasons=tuple(r.reasons))
         for r in state.leaks.all()
     ]
     return state, list(state.tips.values()), known
+
+
+def _record(state: GitScanState, leak: Leak, fp: str) -> GitLeakRecord:
+    return GitLeakRecord(
+        state=state, fingerprint=fp, rule_id=leak.rule_id, file=leak.file, line=leak.line,
+        commit=leak.commit, commit_date=leak.commit_date, redacted=leak.redacted,
+        secret_fingerprint=leak.secret_fingerprint, still_at_head=leak.still_at_head,
+        confidence=leak.confidence, reasons=list(leak.reasons),
+    )
 
 
 @transaction.atomic
@@ -45,18 +61,58 @@ def scan_state_save(*, state: GitScanState, result: ScanResult, digest: str) -> 
         fp = leak_fingerprint(leak)
         rec = records.get(fp)
         if rec is None:
-            new.append(GitLeakRecord(
-                state=state, fingerprint=fp, rule_id=leak.rule_id, file=leak.file, line=leak.line,
-                commit=leak.commit, commit_date=leak.commit_date, redacted=leak.redacted,
-                secret_fingerprint=leak.secret_fingerprint, still_at_head=leak.still_at_head,
-            ))
-        elif rec.still_at_head != leak.still_at_head:
-            rec.still_at_head = leak.still_at_head
+            new.append(_record(state, leak, fp))
+        elif (rec.still_at_head, rec.confidence, rec.reasons) != (leak.still_at_head, leak.confidence,
+                                                                 list(leak.reasons)):
+            rec.still_at_head, rec.confidence, rec.reasons = leak.still_at_head, leak.confidence, list(leak.reasons)
             changed.append(rec)
     GitLeakRecord.objects.bulk_create(new)
-    GitLeakRecord.objects.bulk_update(changed, ["still_at_head"])
+    GitLeakRecord.objects.bulk_update(changed, ["still_at_head", "confidence", "reasons"])
     if not result.errors:
         state.tips = result.tips
         state.rules_digest = digest
         state.commits_scanned += result.stats.commits
         state.save()
+
+
+def _location(rec: GitLeakRecord) -> LeakLocation:
+    return LeakLocation(
+        repository_id=rec.state.repository_id, repository=rec.state.repository.name, rule_id=rec.rule_id,
+        file=rec.file, line=rec.line, commit=rec.commit, commit_date=rec.commit_date,
+        first_seen=rec.first_seen.isoformat(), still_at_head=rec.still_at_head, confidence=rec.confidence,
+        reasons=tuple(rec.reasons), redacted=rec.redacted,
+    )
+
+
+def _fresh_location(repository, leak: Leak, first_seen) -> LeakLocation:
+    return LeakLocation(
+        repository_id=repository.pk, repository=repository.name, rule_id=leak.rule_id, file=leak.file,
+        line=leak.line, commit=leak.commit, commit_date=leak.commit_date, first_seen=first_seen.isoformat(),
+        still_at_head=leak.still_at_head, confidence=leak.confidence, reasons=tuple(leak.reasons),
+        redacted=leak.redacted,
+    )
+
+
+def secret_leaks_load(*, scanned, baseline=frozenset(), now) -> list[SecretLeak]:
+    """One SecretLeak per secret seen in the repositories just scanned (`scanned`: (state,
+    repository, leaks) — this run's complete leaks, not yet saved: the state is saved only after the
+    findings commit), with its locations there and, from the records, in every other inventory
+    repository (whichever connector or run scanned it), minus baselined ones."""
+    state_ids = [state.pk for state, _, _ in scanned]
+    first_seen = {(s, fp): at for s, fp, at in
+                  GitLeakRecord.objects.filter(state_id__in=state_ids).values_list("state_id", "fingerprint",
+                                                                                   "first_seen")}
+    found, wanted = [], set()
+    for state, repository, leaks in scanned:
+        for leak in leaks:
+            fp = leak_fingerprint(leak)
+            wanted.add(leak.secret_fingerprint)
+            found.append((leak.secret_fingerprint,
+                          _fresh_location(repository, leak, first_seen.get((state.pk, fp), now))))
+    wanted = sorted(wanted)
+    for start in range(0, len(wanted), CHUNK):
+        records = (GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
+                   .exclude(state_id__in=state_ids).exclude(state__repository=None)
+                   .select_related("state__repository"))
+        found += [(r.secret_fingerprint, _location(r)) for r in records if r.fingerprint not in baseline]
+    return secret_leaks_group(found)

@@ -63,3 +63,24 @@ def test_digest_team_findings_link_filters_by_team(client, world):
     client.force_login(world["users"]["auditor"])
     body = client.get(data["links"]["findings"].split("127.0.0.1:8000")[-1]).content.decode()
     assert world["f_leak"].check_id in body and world["f_b"].check_id not in body
+
+
+def test_status_history_includes_triage_of_findings_merged_into_it(client, world):
+    from inventory.models import AuditLogEntry
+    from scanners.services.findings import findings_triage
+
+    f, other = world["f_leak"], world["f_stale"]
+    auditor = world["users"]["auditor"]
+    findings_triage(finding_ids=[other.pk, f.pk], action="acknowledge", user=auditor, reason="both, SEC-3")
+    AuditLogEntry.objects.create(user=auditor, action="finding.false_positive", target="99999",
+                                 detail={"finding_ids": [99999], "reason": "old per-file finding: test key"})
+    AuditLogEntry.objects.create(action="finding.merge", target=str(f.pk), detail={
+        "into": f.pk, "merged": [{"id": 99999, "status": "false_positive", "status_reason": "test key"}]})
+    AuditLogEntry.objects.create(user=auditor, action="finding.reopen", target="199999", detail={"reason": "x"})
+    client.force_login(auditor)
+    body = client.get(f"/findings/{f.pk}/").content.decode()
+    history = body[body.index("Status history"):body.index("</section>", body.index("Status history"))]
+    assert "both, SEC-3" in history and "old per-file finding: test key" in history
+    assert "merged into this one" in history and "#99999 (false_positive: test key)" in history
+    assert "reopen" not in history  # finding 199999 is not 99999
+    assert history.index("both, SEC-3") < history.index("old per-file finding")

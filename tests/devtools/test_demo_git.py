@@ -23,7 +23,8 @@ def test_demo_repositories_have_planted_leaks(db, settings, tmp_path, make_bot):
     leaks = Finding.objects.filter(check_id="git.secret.leaked")
     by_repo = {}
     for f in leaks:
-        by_repo.setdefault(f.evidence["repository"], set()).add((f.evidence["file"], f.severity))
+        for loc in f.evidence["locations"]:
+            by_repo.setdefault(loc["repository"], set()).add((loc["file"], f.severity))
     assert by_repo["invoice-bot"] == {("app/settings.py", "high"), (".ci/deploy.env", "critical"),
                                       ("debug.cfg", "high")}
     assert by_repo["deploy-bot"] == {("app/settings.py", "high"), (".ci/deploy.env", "critical")}  # main only

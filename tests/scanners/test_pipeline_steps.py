@@ -100,12 +100,13 @@ def test_facts_come_from_the_same_audit_run_else_the_latest_successful_one(db):
 
 def test_checks_read_facts_from_the_context_without_a_query(django_assert_num_queries):
     from scanners.context import Fleet
-    from scanners.git.probe import RepoLeaks
-    from scanners.git.walker import Leak
+    from scanners.git.leaks import LeakLocation, SecretLeak
 
-    leak = Leak("aws-access-token", "a.sh", 1, "c" * 40, None, "AKIA\u2026(20)", "fp-active", True)
+    loc = LeakLocation(repository_id=1, repository="repo", rule_id="aws-access-token", file="a.sh", line=1,
+                       commit="c" * 40, commit_date="", first_seen="", still_at_head=True, confidence="high",
+                       reasons=(), redacted="AKIA\u2026(20)")
     ctx = ProbeContext(fleet=Fleet(bots={}, credentials=[], identities=[]), now=None,
                        facts={"aws": {"active_access_keys": {"fp-active": {"bot_id": None, "user": "u"}}}})
     with django_assert_num_queries(0):
-        hits = list(leaked_active_aws_key([RepoLeaks(pk=1, name="repo", leaks=[leak])], ctx))
+        hits = list(leaked_active_aws_key([SecretLeak(secret_fingerprint="fp-active", locations=(loc,))], ctx))
     assert len(hits) == 1 and hits[0].evidence["iam_user"] == "u"

@@ -35,7 +35,8 @@ def audit():
 
 
 def findings(check=LEAKED):
-    return {f.evidence["file"]: f for f in Finding.objects.filter(check_id=check)}
+    """{file of the first location: finding}, for leaks found in one place each."""
+    return {f.evidence["locations"][0]["file"]: f for f in Finding.objects.filter(check_id=check)}
 
 
 def test_leaks_become_findings_on_the_repository_bot(fleet):
@@ -50,8 +51,11 @@ def test_leaks_become_findings_on_the_repository_bot(fleet):
     assert found["app.py"].severity == "critical" and found["billing.py"].severity == "high"
     assert all(f.bot_id == bot.pk and f.owasp_nhi == "NHI2" for f in found.values())
     ev = found["app.py"].evidence
-    assert ev["repository"] == "payments-api" and ev["line"] == 1 and ev["still_at_head"] is True
-    assert ev["redacted"] == "ghp_\u2026(40)" and len(ev["commit"]) == 40
+    (loc,) = ev["locations"]
+    assert ev["repositories"] == ["payments-api"] and ev["still_at_head"] is True and ev["location_count"] == 1
+    assert loc["repository"] == "payments-api" and loc["line"] == 1 and loc["still_at_head"] is True
+    assert ev["redacted"] == "ghp_\u2026(40)" and len(loc["commit"]) == 40 and loc["confidence"] == "high"
+    assert found["app.py"].subject == f"git:secret:{secret_fingerprint(pat)[:24]}@bot:{bot.pk}"
     # the canary values appear in no stored output
     stored = json.dumps([list(Finding.objects.values()), list(ProbeRun.objects.values()),
                          list(GitLeakRecord.objects.values()), list(GitScanState.objects.values())], default=str)
@@ -126,8 +130,10 @@ def test_leaked_active_aws_key_is_critical_on_the_key_owner(fleet, make_bot):
     audit()
     (hit,) = Finding.objects.filter(check_id=ACTIVE_AWS)
     assert hit.bot_id == owner.pk and hit.severity == "critical"
-    assert hit.evidence["repository"] == "payments-api" and hit.evidence["file"] == "deploy.sh"
-    assert hit.evidence["iam_user"] == user and len(hit.evidence["commit"]) == 40
+    (loc,) = hit.evidence["locations"]
+    assert loc["repository"] == "payments-api" and loc["file"] == "deploy.sh"
+    assert hit.evidence["iam_user"] == user and len(loc["commit"]) == 40
+    assert hit.subject == f"git-aws:{secret_fingerprint(active_key)[:24]}:{user}"
     assert user in hit.title and active_key not in json.dumps(hit.evidence) + hit.title
     assert {f.bot_id for f in findings().values()} == {repo_bot.pk}  # the plain leaks stay on the repo's bot
 
