@@ -137,6 +137,7 @@ class LeakLocationSerializer(serializers.Serializer):
     commit_date = serializers.CharField(allow_null=True, required=False)
     still_at_head = serializers.BooleanField(allow_null=True, required=False)
     rule_id = serializers.CharField(allow_null=True, required=False)
+    confidence = serializers.CharField(allow_null=True, required=False)
 
 
 class LeakSerializer(serializers.Serializer):
@@ -144,12 +145,29 @@ class LeakSerializer(serializers.Serializer):
     redacted = serializers.CharField()
     rule_ids = serializers.ListField(child=serializers.CharField())
     severity = serializers.CharField()
+    confidence = serializers.CharField()
     still_active = serializers.BooleanField()
+    location_count = serializers.IntegerField()
+    repositories = serializers.ListField(child=serializers.CharField())
     bots = serializers.ListField(child=serializers.CharField())
-    findings = serializers.ListField(child=serializers.IntegerField())
-    statuses = serializers.ListField(child=serializers.CharField())
+    findings = serializers.IntegerField()
+    open = serializers.IntegerField()
     first_seen = serializers.DateTimeField()
+
+
+class LeakFindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    bot = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    severity = serializers.CharField()
+
+
+class LeakDetailSerializer(serializers.Serializer):
+    secret_fingerprint = serializers.CharField()
+    severity = serializers.CharField()
+    location_count = serializers.IntegerField()
     locations = LeakLocationSerializer(many=True)
+    findings = LeakFindingSerializer(many=True)
 
 
 class DefectDojoDocumentSerializer(serializers.Serializer):

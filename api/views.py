@@ -3,8 +3,6 @@ and starting an audit for auditors. Thin: reads are the selectors', writes `dash
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import django_filters as filters
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -12,16 +10,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, pagination, renderers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard.actions import audit_request, findings_triage_visible
 from dashboard.filters_findings import FindingFilter
 from dashboard.fleet import fleet_rows
-from dashboard.interchange import defectdojo_document, leak_locations, sarif_document
+from dashboard.interchange import defectdojo_document, sarif_document
+from dashboard.leaks import json_list, leak_bots, leak_detail, leak_findings_visible, leak_rows
 from inventory.selectors import teams_visible_to, user_is_auditor
 from scanners import registry
-from scanners.models import SEVERITY_ORDER, BotScore, Category, ProbeRun
+from scanners.git.leaks import CONFIDENCE_ORDER
+from scanners.models import SEVERITY_ORDER, BotScore, ProbeRun
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
 
@@ -145,41 +146,36 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class LeakViewSet(viewsets.GenericViewSet):
-    """Leak findings grouped by secret: one entry per secret fingerprint, with every location."""
+    """Leaked secrets, one entry per secret fingerprint: the Leaks pages' selectors, as JSON."""
 
     serializer_class = s.LeakSerializer
-
-    def get_queryset(self):
-        return (findings_visible_to(self.request.user).filter(category=Category.LEAK)
-                .select_related("bot").order_by("first_seen", "id"))
+    lookup_field = "fingerprint"
+    lookup_value_regex = "[0-9a-f]{64}"
 
     def list(self, request):
-        rank = {sev: i for i, sev in enumerate(SEVERITY_ORDER)}
-        groups: dict[str, dict] = {}
-        seen_locations: dict[str, set] = defaultdict(set)
-        for f in self.get_queryset():
-            key = (f.evidence or {}).get("secret_fingerprint") or f.fingerprint
-            group = groups.setdefault(key, {
-                "secret_fingerprint": key, "redacted": (f.evidence or {}).get("redacted", ""), "rule_ids": [],
-                "severity": f.severity, "still_active": False, "bots": [], "findings": [], "statuses": [],
-                "first_seen": f.first_seen, "locations": []})
-            group["findings"].append(f.pk)
-            group["statuses"].append(f.status)
-            if rank.get(f.severity, 9) < rank.get(group["severity"], 9):
-                group["severity"] = f.severity
-            if f.bot and f.bot.slug not in group["bots"]:
-                group["bots"].append(f.bot.slug)
-            for loc in leak_locations(f):
-                where = (loc.get("repository"), loc.get("file"), loc.get("line"), loc.get("commit"))
-                if where in seen_locations[key]:
-                    continue
-                seen_locations[key].add(where)
-                group["locations"].append(loc)
-                group["still_active"] |= bool(loc.get("still_at_head"))
-                if loc.get("rule_id") and loc["rule_id"] not in group["rule_ids"]:
-                    group["rule_ids"].append(loc["rule_id"])
-        data = sorted(groups.values(), key=lambda g: (rank.get(g["severity"], 9), g["first_seen"]))
+        findings = leak_findings_visible(user=request.user)
+        rows = list(leak_rows(findings))
+        bots = leak_bots(findings=findings, fingerprints=[r["sfp"] for r in rows])
+        data = [{
+            "secret_fingerprint": r["sfp"], "redacted": r["redacted"] or "", "rule_ids": json_list(r["rules"]),
+            "severity": SEVERITY_ORDER[r["severity_rank"]], "confidence": CONFIDENCE_ORDER[r["confidence_rank"]],
+            "still_active": bool(r["active"]), "location_count": r["locations"] or 0,
+            "repositories": json_list(r["repositories"]), "bots": [slug for _name, slug in bots.get(r["sfp"], [])],
+            "findings": r["findings"], "open": r["open"], "first_seen": r["first_seen"],
+        } for r in rows]
         return Response(s.LeakSerializer(data, many=True).data)
+
+    @extend_schema(responses=s.LeakDetailSerializer)
+    def retrieve(self, request, fingerprint=None):
+        detail = leak_detail(user=request.user, fingerprint=fingerprint)
+        if detail is None:
+            raise NotFound()
+        return Response(s.LeakDetailSerializer({
+            "secret_fingerprint": fingerprint, "severity": detail["severity"],
+            "location_count": detail["location_count"], "locations": detail["locations"],
+            "findings": [{"id": f.pk, "bot": f.bot.slug if f.bot else None, "status": f.status,
+                          "severity": f.severity} for f in detail["findings"]],
+        }).data)
 
 
 class AuditRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
