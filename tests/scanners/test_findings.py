@@ -42,7 +42,7 @@ def test_reconcile_resolves_unseen_after_ok_probe(test_connector, make_bot, test
     b = test_probe
     b.subjects = [("a", bot.pk), ("b", bot.pk)]
     _audit()
-    assert Finding.objects.filter(check_id="test.thing.bad", status="open").count() == 2
+    assert Finding.objects.filter(check_id="testprobe.thing.bad", status="open").count() == 2
     b.subjects = [("a", bot.pk)]
     run = _audit()
     gone = Finding.objects.get(subject="b")
