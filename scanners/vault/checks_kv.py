@@ -8,6 +8,7 @@ from inventory.models import Bot, Credential, Identity
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from ..subjects import bot_key
 from .attribution import approle_ref_split, attribution_for, kv_ref_split
 from .checks_access import _subject
 
@@ -126,7 +127,7 @@ def _missing_refs(obs, fleet):
 def inventory_missing(obs, ctx):
     for bot_id, kind, ref, what in _missing_refs(obs, ctx.fleet):
         bot = ctx.fleet.bots[bot_id]
-        yield Hit(subject=_subject(obs, "missing", kind, ref) + f"@{bot.name}", bot_id=bot_id,
+        yield Hit(subject=_subject(obs, "missing", kind, ref) + f"@{bot_key(bot_id)}", bot_id=bot_id,
                   title=f"Vault {kind} {ref} declared for {bot.name} does not exist",
                   evidence={"kind": kind, "ref": ref, "declared_as": what, "url": obs.url})
 

@@ -70,7 +70,7 @@ class TokenRole:
 
 @dataclass
 class VaultObservations:
-    cluster: str  # connector name: part of every subject
+    cluster: str  # stable cluster identity (subjects.connector_key), part of every subject
     url: str
     version: str = ""
     audit_devices: list[str] | None = None  # None: could not be read
