@@ -130,7 +130,7 @@ def test_unique_fingerprint_enforced_by_database():
     from django.utils import timezone
 
     now = timezone.now()
-    kw = dict(check_id="c", severity="low", category="hygiene", title="t", subject="s", scope="x",
+    kw = dict(check_id="inventory.bot.no_owner", severity="medium", category="inventory_gap", title="t", subject="s", scope="x",
               fingerprint="f" * 64, first_seen=now, last_seen=now)
     Finding.objects.create(**kw)
     with pytest.raises(IntegrityError):
