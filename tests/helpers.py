@@ -24,7 +24,7 @@ def finding_make(*, check_id: str, bot=None, subject: str | None = None, severit
     last_seen, resolved_at, ...) directly on the stored row."""
     chk = check_get(check_id)  # ProbeError naming an unknown id
     if category is not None and category != chk.category:
-        raise ValueError(f"check {check_id!r} has category {chk.category!r}, not {category!r}")
+        raise ValueError(f"check {check_id!r} has category {str(chk.category)!r}, not {category!r}")
     if subject is None:
         subject = f"test:{bot.pk if bot else 'fleet'}:{next(_subjects)}"
     hit = Hit(subject=subject, bot_id=bot.pk if bot else None, evidence=evidence or {"where": subject},
