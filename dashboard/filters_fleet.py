@@ -3,9 +3,10 @@
 import django_filters as filters
 from django.db.models import Q
 
-from dashboard.fleet import LEAK, RISK_BANDS, SEVERITIES, STALE, bots_with_open
+from dashboard.fleet import LEAK, SEVERITIES, STALE, bots_with_open
 from inventory.models import Bot, Team
 from inventory.selectors import teams_visible_to
+from scanners.scoring import RISK_BAND_NAMES, UNKNOWN_BAND, risk_band_range
 
 YES_NO = [("yes", "yes"), ("no", "no")]
 
@@ -16,7 +17,7 @@ class BotFilter(filters.FilterSet):
     environment = filters.ChoiceFilter(choices=[], label="Environment")
     severity = filters.ChoiceFilter(choices=[(s, s) for s in SEVERITIES], method="filter_severity",
                                     label="Open findings of severity")
-    risk = filters.ChoiceFilter(choices=[(b, b) for b, _, _ in RISK_BANDS] + [("unknown", "unknown")],
+    risk = filters.ChoiceFilter(choices=[(b, b) for b in RISK_BAND_NAMES],
                                 method="filter_risk", label="Risk band")
     leaks = filters.ChoiceFilter(choices=YES_NO, method="filter_leaks", label="Has leaks")
     stale = filters.ChoiceFilter(choices=YES_NO, method="filter_stale", label="Has stale keys")
@@ -45,9 +46,9 @@ class BotFilter(filters.FilterSet):
         return bots_with_open(qs, severity=value)
 
     def filter_risk(self, qs, name, value):
-        if value == "unknown":
+        if value == UNKNOWN_BAND:
             return qs.filter(risk_score__isnull=True)
-        low, high = next((lo, hi) for band, lo, hi in RISK_BANDS if band == value)
+        low, high = risk_band_range(value)
         return qs.filter(risk_score__gte=low, risk_score__lte=high)
 
     def _has(self, qs, value, category):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory.models import Bot, Credential, Identity, Team
 from scanners import registry
-from scanners.models import AuditRun, BotScore, Finding, ProbeRun
+from scanners.models import ACTIVE_STATUSES, AuditRun, BotScore, Finding, ProbeRun
 from scanners.registry import Check, Hit
 from scanners.services.findings import Draft
 
@@ -89,7 +89,7 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
                 status = "open" if rng.random() < 0.85 else "acknowledged"
             else:
                 status = "resolved" if rng.random() < 0.9 else "false_positive"
-            if status in ("open", "acknowledged"):
+            if status in ACTIVE_STATUSES:
                 points[b.pk] = points.get(b.pk, 0) + weights[severity]
             first = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
             findings.append(Finding(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from inventory.credentials import days_since
 from inventory.models import Bot, Credential, Identity
 
 from ..models import Category, Severity
@@ -71,12 +72,12 @@ def kv_not_rotated(obs, ctx):
             continue
         creds = attr.kv_credentials.get((secret.mount, secret.path), [])
         days = attr.kv_rotation_days(secret) or settings.BOTAUDIT_VAULT_ROTATION_DAYS
-        age = ctx.now - secret.updated_time
-        if age.days > days:
+        age = days_since(secret.updated_time, now=ctx.now)
+        if age > days:
             yield Hit(subject=_subject(obs, "kv", secret.ref), bot_id=attr.kv_owner(secret),
-                      title=f"Vault secret {secret.ref} not rotated for {age.days} days (limit {days})",
+                      title=f"Vault secret {secret.ref} not rotated for {age} days (limit {days})",
                       evidence={"path": secret.ref, "updated_time": secret.updated_time.isoformat(),
-                                "age_days": age.days, "rotation_days": days,
+                                "age_days": age, "rotation_days": days,
                                 "credentials": sorted(c.name for c in creds)})
 
 
