@@ -11,7 +11,15 @@ from scanners.scoring import RISK_BAND_NAMES, UNKNOWN_BAND, risk_band_range
 YES_NO = [("yes", "yes"), ("no", "no")]
 
 
-class BotFilter(filters.FilterSet):
+class TeamScopedFilterSet(filters.FilterSet):
+    """A filter set whose `team` filter offers only the teams the user may see (all without a user)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["team"].queryset = teams_visible_to(user) if user is not None else Team.objects.all()
+
+
+class BotFilter(TeamScopedFilterSet):
     q = filters.CharFilter(method="filter_search", label="Search")
     team = filters.ModelChoiceFilter(queryset=Team.objects.none(), field_name="team", to_field_name="slug")
     environment = filters.ChoiceFilter(choices=[], label="Environment")
@@ -27,8 +35,7 @@ class BotFilter(filters.FilterSet):
         fields = ["q", "team", "environment", "severity", "risk", "leaks", "stale"]
 
     def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["team"].queryset = teams_visible_to(user) if user is not None else Team.objects.all()
+        super().__init__(*args, user=user, **kwargs)
         self.filters["environment"].extra["choices"] = self._environments()
 
     def _environments(self):
