@@ -7,5 +7,7 @@ class DashboardConfig(AppConfig):
 
     def ready(self):
         from . import tables_speedup
+        from .cache import signals_connect
 
+        signals_connect()
         tables_speedup.install()  # explicit and version-guarded; see the module
