@@ -13,7 +13,7 @@ pytestmark = pytest.mark.fast
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-PACKAGES = ("inventory", "scanners", "dashboard", "devtools", "botaudit")
+PACKAGES = ("inventory", "scanners", "dashboard", "api", "devtools", "botaudit")
 
 
 def _layout_section() -> str:
@@ -30,14 +30,14 @@ def test_layout_table_lists_every_top_level_package():
 
 @pytest.mark.parametrize("text", [ARCH, README], ids=["architecture", "readme"])
 def test_paths_named_in_the_docs_exist(text):
-    paths = set(re.findall(r"`((?:inventory|scanners|dashboard|devtools|botaudit|tests|templates|docs|benchmarks)"
+    paths = set(re.findall(r"`((?:inventory|scanners|dashboard|api|devtools|botaudit|tests|templates|docs|benchmarks)"
                            r"/[A-Za-z0-9_./<>-]*)`", text))
     missing = [p for p in sorted(paths) if "<" not in p and not (ROOT / p).exists()]
     assert missing == []
 
 
 def test_dotted_names_in_architecture_import():
-    names = set(re.findall(r"`((?:inventory|scanners|dashboard|devtools|tests)\.[a-z_.]+(?:\.[A-Za-z_]+)?)`", ARCH))
+    names = set(re.findall(r"`((?:inventory|scanners|dashboard|api|devtools|tests)\.[a-z_.]+(?:\.[A-Za-z_]+)?)`", ARCH))
     assert len(names) >= 10
     broken = []
     for dotted in sorted(names):
