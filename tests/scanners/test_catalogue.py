@@ -19,18 +19,25 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD = {"severity": "high", "category": "hygiene", "title": "T", "remediation": "Fix it.", "owasp": "NHI5"}
 
 
+def _is_check_call(node) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "check"
+
+
 def _decorated_functions() -> list[tuple[str, str]]:
-    """(module, function) of every function under scanners/ decorated with `@check(...)`, read from
-    the source (so a check left out of every import is found too)."""
+    """(module, name) of every check defined under scanners/, read from the source (so a check left
+    out of every import is found too): functions decorated with `@check(...)` and module-level
+    `name = check(...)(fn)` assignments."""
     found = []
     for path in sorted((ROOT / "scanners").rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.FunctionDef) and any(
-                isinstance(d, ast.Call) and getattr(d.func, "id", getattr(d.func, "attr", "")) == "check"
-                for d in node.decorator_list
-            ):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and any(_is_check_call(d) for d in node.decorator_list):
                 found.append((module, node.name))
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _is_check_call(node.value.func)
+                    and isinstance(node.targets[0], ast.Name)):
+                found.append((module, node.targets[0].id))
     return found
 
 

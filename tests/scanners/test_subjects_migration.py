@@ -1,4 +1,4 @@
-"""Migration scanners 0004 re-keys name-bearing subjects (bots, credentials, the Vault connector) to
+"""Migration scanners 0006 re-keys name-bearing subjects (bots, credentials, the Vault connector) to
 database ids; findings that collapse keep the most significant triage and the earliest first_seen,
 with a merge record; ARN subjects and unknown shapes are left as they are."""
 
@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from scanners.services.findings import finding_fingerprint
 
-BEFORE = [("scanners", "0003_finding_last_seen_index")]
-AFTER = [("scanners", "0004_stable_subjects")]
+BEFORE = [("scanners", "0005_explicit_task_names")]
+AFTER = [("scanners", "0006_stable_subjects")]
 
 
 def migrate(targets):

@@ -82,7 +82,7 @@ def _merge(group, AuditLogEntry, Finding):
     keep.evidence, keep.title, keep.severity = latest.evidence, latest.title, latest.severity
     if merged:
         AuditLogEntry.objects.create(action="finding.merge", target=str(keep.pk), detail={
-            "into": keep.pk, "reason": "stable subjects (migration scanners 0004)",
+            "into": keep.pk, "reason": "stable subjects (migration scanners 0006)",
             "kept": {"status": keep.status, "status_reason": keep.status_reason},
             "merged": [{"id": f.pk, "subject": f.subject, "status": f.status, "status_reason": f.status_reason,
                         "status_changed_at": f.status_changed_at.isoformat() if f.status_changed_at else None,
@@ -125,7 +125,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0001_initial'),
-        ('scanners', '0003_finding_last_seen_index'),
+        ('scanners', '0005_explicit_task_names'),
     ]
 
     operations = [
