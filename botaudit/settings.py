@@ -231,3 +231,4 @@ BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 *
 BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local repositories must be under one
 BOTAUDIT_GIT_CACHE_DIR = env.str("BOTAUDIT_GIT_CACHE_DIR", default=str(VAR_DIR / "git-cache"))
 BOTAUDIT_GIT_WORKERS = env.int("BOTAUDIT_GIT_WORKERS", default=2)
+BOTAUDIT_GIT_SCAN_TIME_LIMIT = env.float("BOTAUDIT_GIT_SCAN_TIME_LIMIT", default=1800)  # seconds; 0 = unbounded

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
-from .prefilter import Prefilter
+from .prefilter import Prefilter, RegexGate
 from .values import rule_kind, shannon_entropy, value_judge
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
@@ -59,6 +59,7 @@ class Detector:
         self.kinds = [rule_kind(r) for r in self.rules]
         self.parsed = any(r.id == "url-credentials" for r in self.rules)  # BotAudit's default rules are in use
         self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
+        self._gate = None
 
     def path_allowed(self, path: str) -> bool:
         allowed = self._path_allowed.get(path)
@@ -118,6 +119,17 @@ class Detector:
                 continue
             found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
         return found
+
+    def may_match(self, data: bytes) -> bool:
+        """False only when nothing in `data` (the raw bytes of a text) can give a match, so a caller
+        may skip decoding it and all line work. The hyperscan database is built on first use (~0.3 s
+        for the default rules). Any detection added to scan() must keep this True for any text it
+        could find something in."""
+        if self.parsed:  # parsed_scan (assignments by key name, credential files) has no gate yet
+            return True
+        if self._gate is None:
+            self._gate = RegexGate(self.rules)
+        return self._gate.may_match(data)
 
     def rules_by_id(self, rule_id: str):
         if not hasattr(self, "_by_id"):
