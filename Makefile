@@ -80,3 +80,8 @@ lint: $(VENV)/.installed-dev
 clean:
 	-test -x $(PY) && $(PY) -m devtools.openbao_server stop
 	rm -rf $(VENV) var demo staticfiles
+
+# The fast lane: tests marked `fast` (pure checks and rules), SQLite in memory, no broker, no services.
+.PHONY: test-fast
+test-fast: $(VENV)/.installed-dev
+	$(VENV)/bin/pytest -q -p no:cacheprovider --ds=botaudit.settings_fast -m fast $(PYTEST_ARGS)

@@ -32,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from devtools.ports import free_port  # noqa: E402
 from inventory.models import Bot, Credential, Identity  # noqa: E402
 from scanners.aws.collect import collect  # noqa: E402
 from scanners.aws.probe import CHECKS  # noqa: E402
@@ -39,12 +40,6 @@ from scanners.context import Fleet, ProbeContext  # noqa: E402
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 BOT_SHARE = 10  # every 10th role and secret belongs to a bot (manifest); others are unowned
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_moto(port: int):

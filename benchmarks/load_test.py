@@ -18,7 +18,6 @@ import argparse
 import http.client
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,17 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "botaudit.settings_test")
 
+from devtools.ports import free_port  # noqa: E402
+
 PAGES = {
     "Overview": ["/"],
     "Fleet": ["/bots/", "/bots/?sort=-risk_score", "/bots/?page=2", "/bots/?severity=critical"],
     "Findings": ["/findings/", "/findings/?status=open", "/findings/?severity=high", "/findings/?page=2"],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sessions_create(users: int) -> list[tuple[str, str]]:

@@ -34,7 +34,8 @@ import requests  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from requests.adapters import HTTPAdapter  # noqa: E402
 
-from devtools.openbao import dev_server_start, dev_server_stop, free_port  # noqa: E402
+from devtools.openbao import dev_server_start, dev_server_stop  # noqa: E402
+from devtools.ports import free_port  # noqa: E402
 from inventory.models import Bot, Connector, Credential, Identity, Team  # noqa: E402
 from scanners.context import Fleet, ProbeContext  # noqa: E402
 from scanners.vault.collect import collect  # noqa: E402

@@ -4,7 +4,7 @@ memory of the audit spreadsheet CSV export.
     createdb -h 127.0.0.1 -U postgres botaudit_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/botaudit_bench DJANGO_SETTINGS_MODULE=botaudit.settings_test
     python manage.py migrate && python manage.py seed_bench --reset
-    python benchmarks/web_bench.py [--requests 20] [--export-only]
+    python benchmarks/web_bench.py [--requests 20] [--export-only] [--without-speedup]
 
 Pages are requested through Django's test client (full middleware stack, templates, PostgreSQL);
 the CSV export runs `export_audit` in a fresh child process (its own peak RSS from getrusage);
@@ -87,7 +87,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--export-only", action="store_true")
+    parser.add_argument("--without-speedup", action="store_true",
+                        help="Measure without dashboard.tables_speedup (django-tables2 as shipped).")
     opts = parser.parse_args()
+    if opts.without_speedup:
+        from dashboard import tables_speedup
+
+        tables_speedup.uninstall()
+    print(f"tables_speedup installed: {not opts.without_speedup}")
     print(f"fleet: {Bot.objects.count():,} bots, {Credential.objects.count():,} credentials, "
           f"{Finding.objects.count():,} findings; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     auditor, _ = user_grant(email="bench-auditor@example.com", role="auditor")

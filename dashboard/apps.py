@@ -6,6 +6,8 @@ class DashboardConfig(AppConfig):
     verbose_name = "Dashboard"
 
     def ready(self):
+        from . import tables_speedup
         from .cache import signals_connect
 
         signals_connect()
+        tables_speedup.install()  # explicit and version-guarded; see the module

@@ -1,4 +1,8 @@
-"""Every export is recorded in the audit log: who, what, when, with which filters."""
+"""The setup every export shares: the page's filters bound to the request and applied to what the
+user may see, a 400 naming each bad parameter (nothing exported, nothing recorded), and the
+audit-log record of who exported what, when, with which filters."""
+
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 
 from inventory.models import AuditLogEntry
 
@@ -16,3 +20,19 @@ def filter_errors(filterset) -> str:
     if not filterset.is_bound or filterset.is_valid():
         return ""
     return "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items())
+
+
+def export_filtered(request, *, filterset_class, queryset, kind: str):
+    """(rows, None) with the filters applied and the export recorded, or (None, a 400 response)."""
+    filterset = filterset_class(request.GET or None, queryset=queryset, user=request.user)
+    error = filter_errors(filterset)
+    if error:
+        return None, HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
+    export_record(user=request.user, kind=kind, filters=request.GET)
+    return (filterset.qs if filterset.is_bound else filterset.queryset), None
+
+
+def csv_response(lines, *, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

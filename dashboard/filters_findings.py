@@ -4,12 +4,12 @@ import django_filters as filters
 from django import forms
 from django.db.models import Q
 
+from dashboard.filters_fleet import TeamScopedFilterSet
 from inventory.models import Team
-from inventory.selectors import teams_visible_to
 from scanners.models import Category, Finding, Severity
 
 
-class FindingFilter(filters.FilterSet):
+class FindingFilter(TeamScopedFilterSet):
     status = filters.ChoiceFilter(choices=Finding.Status.choices)
     severity = filters.ChoiceFilter(choices=Severity.choices)
     category = filters.ChoiceFilter(choices=Category.choices)
@@ -25,10 +25,6 @@ class FindingFilter(filters.FilterSet):
     class Meta:
         model = Finding
         fields = ["status", "severity", "category", "check_id", "team", "bot", "first_seen"]
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["team"].queryset = teams_visible_to(user) if user is not None else Team.objects.all()
 
     def filter_bot(self, qs, name, value):
         value = value.strip()

@@ -12,12 +12,11 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import Bot, Credential
 from inventory.selectors import bots_visible_to
-from scanners.models import SEVERITY_ORDER, BotScore, Category, Finding
+from scanners.models import SEVERITY_ORDER, Category, Finding
+from scanners.selectors.scores import bot_score_latest
 
 OPEN = Finding.Status.OPEN
 SEVERITIES = [s for s in SEVERITY_ORDER if s != "info"]
-# Risk bands by score, as scanners.scoring.risk_band draws them: (band, min, max inclusive).
-RISK_BANDS = [("critical", 80, 100), ("high", 50, 79), ("medium", 20, 49), ("low", 1, 19), ("none", 0, 0)]
 
 
 def _count(qs) -> Coalesce:
@@ -34,17 +33,13 @@ def open_findings_of(*, category: str | None = None, severity: str | None = None
     return qs
 
 
-def latest_score_of() -> QuerySet[BotScore]:
-    return BotScore.objects.filter(bot_id=OuterRef("pk")).order_by("-audit_run_id")
-
-
 def bots_annotate(qs: QuerySet[Bot]) -> QuerySet[Bot]:
     """Add credentials, open_<severity>, risk_score and last_audited to a bot queryset."""
     return qs.select_related("team").annotate(
         credential_count=_count(Credential.objects.filter(bot_id=OuterRef("pk"))),
         **{f"open_{s}": _count(open_findings_of(severity=s)) for s in SEVERITIES},
-        risk_score=Subquery(latest_score_of().values("score")[:1]),
-        last_audited=Subquery(latest_score_of().values("audit_run__finished")[:1]),
+        risk_score=bot_score_latest("score"),
+        last_audited=bot_score_latest("audit_run__finished"),
     )
 
 

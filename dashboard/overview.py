@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import Subquery
-
-from dashboard.fleet import RISK_BANDS, fleet_rows, latest_score_of
+from dashboard.fleet import fleet_rows
 from inventory.models import Bot
 from inventory.selectors import bots_visible_to
-from scanners.scoring import risk_band
+from scanners.scoring import RISK_BAND_NAMES, risk_band
 from scanners.selectors.findings import findings_open_counts, findings_weekly
 from scanners.selectors.runs import audit_run_latest
+from scanners.selectors.scores import bot_score_latest
 
 
 def overview_data(*, user) -> dict:
     scored = bots_visible_to(user).filter(status=Bot.Status.ACTIVE).annotate(
-        risk_score=Subquery(latest_score_of().values("score")[:1]))
+        risk_score=bot_score_latest("score"))
     band_counts = Counter(risk_band(score) for score in scored.values_list("risk_score", flat=True))
     total = sum(band_counts.values())
     riskiest = list(fleet_rows(user=user).filter(status=Bot.Status.ACTIVE, risk_score__gt=0)
@@ -26,7 +25,7 @@ def overview_data(*, user) -> dict:
     last_run = audit_run_latest()
     return {
         "bot_total": total,
-        "bands": [(band, band_counts.get(band, 0)) for band in [b for b, _, _ in RISK_BANDS] + ["unknown"]],
+        "bands": [(band, band_counts.get(band, 0)) for band in RISK_BAND_NAMES],
         "riskiest": riskiest,
         "open": findings_open_counts(user=user),
         "weekly": findings_weekly(user=user),

@@ -14,16 +14,16 @@ from datetime import datetime
 from itertools import islice
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from dashboard.export_sql import iso_or_blank, neutralised
 from dashboard.exports import neutralise
-from dashboard.fleet import latest_score_of
 from inventory.credentials import days_since, rotation_overdue
 from inventory.models import Bot, Credential, Identity
 from scanners.models import Category, Finding
+from scanners.selectors.scores import bot_score_latest
 
 AUDIT_COLUMNS = [
     "team", "bot", "owner", "environment", "credential", "store", "ref", "service", "identities", "created",
@@ -52,7 +52,8 @@ def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
     bot_text, cred_text = _neutralised(BOT_TEXT), _neutralised(CRED_TEXT)
     bots = {}
     for pk, *text, score, audited in Bot.objects.filter(pk__in=ids).annotate(
-            **bot_text, risk_score=_latest("score"), last_audited=iso_or_blank(_latest("audit_run__finished")),
+            **bot_text, risk_score=bot_score_latest("score"),
+            last_audited=iso_or_blank(bot_score_latest("audit_run__finished")),
     ).values_list("pk", *bot_text, "risk_score", "last_audited"):
         bots[pk] = (text, "" if score is None else score, audited)
     creds = defaultdict(list)
@@ -78,10 +79,6 @@ def _chunk_context(ids: list[int]) -> tuple[dict, dict, dict, dict]:
 
 def _neutralised(fields) -> dict:
     return {f"text{i}": neutralised(field) for i, field in enumerate(fields)}
-
-
-def _latest(field):
-    return Subquery(latest_score_of().values(field)[:1])
 
 
 _parse = datetime.fromisoformat  # the ISO text above is aware (+00:00)

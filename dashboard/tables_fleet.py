@@ -3,7 +3,6 @@
 import django_tables2 as tables
 from django.utils.html import format_html, format_html_join
 
-from dashboard import tables_speedup  # noqa: F401 - remembers render signatures
 from dashboard.columns import DateColumn
 from dashboard.fleet import SEVERITIES
 from scanners.scoring import risk_band

@@ -3,7 +3,6 @@ bulk inserts only. Never for a real database: it refuses when bots already exist
 
 from __future__ import annotations
 
-import hashlib
 import random
 from datetime import timedelta
 
@@ -13,19 +12,20 @@ from django.utils import timezone
 
 from dashboard.cache import generation_bump
 from inventory.models import Bot, Credential, Identity, Team
-from scanners.models import AuditRun, BotScore, Finding, ProbeRun
+from scanners import registry
+from scanners.models import ACTIVE_STATUSES, AuditRun, BotScore, Finding, ProbeRun
+from scanners.registry import Check, Hit
+from scanners.services.findings import Draft
 
 ENVIRONMENTS = ["production", "staging", "dev"]
 STORES = ["aws_secretsmanager", "vault_kv", "env_var", "ci_variable"]
-CHECKS = [  # (check id, severity, category)
-    ("aws.key.stale", "high", "stale_credential"), ("aws.iam.wildcard_action", "critical", "over_broad_access"),
-    ("aws.iam.admin_policy", "high", "over_broad_access"), ("vault.policy.wildcard", "medium", "over_broad_access"),
-    ("vault.secret.stale", "medium", "stale_credential"), ("git.secret.leak", "critical", "leak"),
-    ("git.secret.leak_history", "high", "leak"), ("inventory.credential.no_rotation_policy", "low", "stale_credential"),
-    ("inventory.credential.outside_secrets_manager", "medium", "hygiene"), ("inventory.bot.no_owner", "medium",
-                                                                            "inventory_gap"),
-]
 BATCH = 5000
+
+
+def bench_checks() -> list[Check]:
+    """The real catalogue (every registered check, by id): bench findings carry its ids, severities,
+    categories, OWASP items, titles and remediation."""
+    return sorted(registry.all_checks(), key=lambda c: c.id)
 
 
 def bench_reset() -> None:
@@ -80,24 +80,23 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
                                                finished=now, api_calls=rng.randint(10, 900))
                                       for kind in ("inventory", "aws", "vault", "git")])
     findings, points = [], {}
-    weights = settings.BOTAUDIT_SEVERITY_WEIGHTS
+    weights, checks = settings.BOTAUDIT_SEVERITY_WEIGHTS, bench_checks()
     for b in bot_objs:
         exposure = rng.random() ** 2  # most bots are mostly clean, a few are a mess
         for j in range(findings_per_bot):
-            check_id, severity, category = CHECKS[(j + b.pk) % len(CHECKS)]
-            subject = f"bench:{b.name}:{j}"
+            chk = checks[(j + b.pk) % len(checks)]
+            draft = Draft(check=chk, hit=Hit(subject=f"bench:bot:{b.pk}:{j}", bot_id=b.pk, evidence={
+                "credential": f"cred-{j % credentials_per_bot}", "n": j}))
+            severity = chk.severity
             if rng.random() < exposure:
                 status = "open" if rng.random() < 0.85 else "acknowledged"
             else:
                 status = "resolved" if rng.random() < 0.9 else "false_positive"
-            if status in ("open", "acknowledged"):
+            if status in ACTIVE_STATUSES:
                 points[b.pk] = points.get(b.pk, 0) + weights[severity]
             first = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
             findings.append(Finding(
-                check_id=check_id, severity=severity, category=category, owasp_nhi="NHI7", title=f"{check_id} on {j}",
-                bot=b, subject=subject, evidence={"credential": f"cred-{j % credentials_per_bot}", "n": j},
-                remediation="Fix it.", scope=check_id.split(".")[0],
-                fingerprint=hashlib.sha256(f"{check_id}\x1f{subject}".encode()).hexdigest(), status=status,
+                **draft.values(), scope=chk.id.split(".")[0], fingerprint=draft.fingerprint, status=status,
                 first_seen=first, last_seen=now,
                 resolved_at=first + timedelta(days=rng.randint(1, 20)) if status == "resolved" else None))
         if len(findings) >= BATCH:

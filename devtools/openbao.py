@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,12 +22,6 @@ def bao_path() -> str | None:
     if beside.exists() and os.access(beside, os.X_OK):
         return str(beside)
     return shutil.which("bao")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_healthy(url: str, *, timeout: float = 30.0, proc: subprocess.Popen | None = None, verify=True) -> None:

@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from .models import AuditLogEntry, Team
-from .selectors import AUDITOR_GROUP
+from .models import AuditLogEntry
+from .selectors import AUDITOR_GROUP, TeamNotFound, team_get
 
 ROLES = ("viewer", "auditor", "admin")
 
@@ -29,10 +29,10 @@ def user_grant(*, email: str, role: str, team_name: str | None = None, password:
         raise GrantError(f"--role {role!r}: choose one of {', '.join(ROLES)}")
     team = None
     if team_name:
-        team = Team.objects.filter(name=team_name).first() or Team.objects.filter(slug=team_name).first()
-        if team is None:
-            known = ", ".join(Team.objects.values_list("name", flat=True)) or "none yet"
-            raise GrantError(f"--team {team_name!r}: no such team (known: {known})")
+        try:
+            team = team_get(name_or_slug=team_name)
+        except TeamNotFound as exc:
+            raise GrantError(f"--team {team_name!r}: {exc}") from None
     User = get_user_model()
     user = User.objects.filter(email__iexact=email).first() or User.objects.filter(username=email).first()
     created = user is None

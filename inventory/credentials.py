@@ -1,4 +1,5 @@
-"""What the dashboard, the spreadsheet and the digest say about a credential's age and rotation.
+"""Days since (never negative) and the rotation rule: what checks, the dashboard, the spreadsheet and
+the digest say about an age and a rotation.
 One rule, on plain values, so the export's hot loop can call it without building objects."""
 
 from __future__ import annotations

@@ -13,6 +13,19 @@ from .models import Bot, Team
 AUDITOR_GROUP = "auditor"
 
 
+class TeamNotFound(LookupError):
+    """No team has this name or slug; the message lists the known team names."""
+
+
+def team_get(*, name_or_slug: str) -> Team:
+    """The team with this name, else with this slug (commands' --team accepts either)."""
+    team = Team.objects.filter(name=name_or_slug).first() or Team.objects.filter(slug=name_or_slug).first()
+    if team is None:
+        known = ", ".join(Team.objects.order_by("name").values_list("name", flat=True)) or "none yet"
+        raise TeamNotFound(f"no such team (known: {known})")
+    return team
+
+
 def user_is_admin(user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.is_staff))
 

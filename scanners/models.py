@@ -126,6 +126,11 @@ class Finding(models.Model):
         return f"{self.check_id} {self.subject}"
 
 
+# Active findings: still a problem (open, or acknowledged as a known risk). They are scored, counted
+# as "active" by the digest, and resolved by reconcile when not seen again. The one definition.
+ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
+
+
 class BotScore(models.Model):
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="scores")
     audit_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="scores")

@@ -6,6 +6,7 @@ kind is added. Checks are small functions decorated with `@check(...)` that carr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,14 +45,47 @@ class Check:
         yield from self.run(observations, ctx)
 
 
+class CatalogueError(ValueError):
+    """A check's metadata is invalid; raised at import, naming the check and the field."""
+
+
+OWASP_NHI = tuple(f"NHI{n}" for n in range(1, 11))  # OWASP Non-Human Identities Top 10 (2025)
+_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){2,}$")
+
+
+def check_validate(chk: Check, *, where: str = "") -> None:
+    """Raise CatalogueError naming the check (and `where` it is defined) when a field is invalid."""
+    from .models import Category, Severity  # enums live with the Finding model
+
+    name = f"check {chk.id!r}" + (f" ({where})" if where else "")
+    problems = []
+    if not isinstance(chk.id, str) or not _ID.match(chk.id):
+        problems.append("id must be lowercase dotted '<kind>.<subject>.<problem>'")
+    if chk.severity not in Severity.values:
+        problems.append(f"severity {chk.severity!r} not one of {', '.join(Severity.values)}")
+    if chk.category not in Category.values:
+        problems.append(f"category {chk.category!r} not one of {', '.join(Category.values)}")
+    if chk.owasp not in OWASP_NHI:
+        problems.append(f"owasp {chk.owasp!r} not one of NHI1..NHI10")
+    for attr in ("title", "remediation"):
+        if not isinstance(getattr(chk, attr), str) or not getattr(chk, attr).strip():
+            problems.append(f"{attr} is empty")
+    if problems:
+        raise CatalogueError(f"{name}: " + "; ".join(problems))
+
+
 def check(*, id: str, severity: str, category: str, title: str, remediation: str, owasp: str):  # noqa: A002
-    """Decorator turning `fn(observations, ctx) -> Iterable[Hit]` into a Check with metadata."""
+    """Decorator turning `fn(observations, ctx) -> Iterable[Hit]` into a Check with metadata.
+
+    The metadata is validated here, so a bad check fails at import with its id and module."""
 
     def wrap(fn):
-        return Check(
+        chk = Check(
             id=id, severity=severity, category=category, title=title,
             remediation=remediation, owasp=owasp, run=fn,
         )
+        check_validate(chk, where=f"{fn.__module__}.{fn.__qualname__}")
+        return chk
 
     return wrap
 
@@ -87,10 +121,23 @@ _KINDS: dict[str, ProbeKind] = {}
 
 
 def register(probe_kind: ProbeKind) -> ProbeKind:
-    ids = [c.id for c in probe_kind.checks]
-    if len(ids) != len(set(ids)):
-        raise ValueError(f"probe kind {probe_kind.kind!r} has duplicate check ids")
-    _KINDS[probe_kind.kind] = probe_kind
+    """Add a probe kind. Every check is validated; ids are unique across kinds and start with
+    `<kind>.`; a bad catalogue raises CatalogueError naming the check and the kind."""
+    kind = probe_kind.kind
+    seen: set[str] = set()
+    for chk in probe_kind.checks:
+        if not isinstance(chk, Check):
+            raise CatalogueError(f"probe kind {kind!r}: {chk!r} is not a @check")
+        check_validate(chk)
+        owner = check_kind(chk.id)
+        if owner is not None and owner != kind:
+            raise CatalogueError(f"check {chk.id!r}: already registered by probe kind {owner!r}")
+        if not chk.id.startswith(f"{kind}."):
+            raise CatalogueError(f"check {chk.id!r}: id must start with {kind + '.'!r}, the kind it is registered in")
+        if chk.id in seen:
+            raise CatalogueError(f"check {chk.id!r}: registered twice in probe kind {kind!r}")
+        seen.add(chk.id)
+    _KINDS[kind] = probe_kind
     return probe_kind
 
 
@@ -111,3 +158,19 @@ def kinds() -> dict[str, ProbeKind]:
 
 def all_checks() -> list[Check]:
     return [c for k in _KINDS.values() for c in k.checks]
+
+
+def check_kind(check_id: str) -> str | None:
+    """The kind that registered `check_id`, or None."""
+    for name, probe_kind in _KINDS.items():
+        if any(c.id == check_id for c in probe_kind.checks):
+            return name
+    return None
+
+
+def check_get(check_id: str) -> Check:
+    """The registered check with this id; ProbeError naming it (and the known kinds) otherwise."""
+    for chk in all_checks():
+        if chk.id == check_id:
+            return chk
+    raise ProbeError(f"unknown check id {check_id!r} (registered kinds: {', '.join(sorted(_KINDS))})")

@@ -9,24 +9,30 @@ from django.conf import settings
 
 from inventory.models import Bot
 
-from .models import AuditRun, BotScore, Finding
+from .models import ACTIVE_STATUSES, AuditRun, BotScore, Finding
 
-SCORED_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
 MAX_SCORE = 100
+
+
+# Risk bands, the one definition used by scoring, the fleet filter, the overview chart and the
+# digest: (band, lowest score, highest score), most severe first. A bot without a score is "unknown".
+RISK_BANDS = (("critical", 80, 100), ("high", 50, 79), ("medium", 20, 49), ("low", 1, 19), ("none", 0, 0))
+UNKNOWN_BAND = "unknown"
+RISK_BAND_NAMES = (*(band for band, _, _ in RISK_BANDS), UNKNOWN_BAND)
 
 
 def risk_band(score: int | None) -> str:
     if score is None:
-        return "unknown"
-    if score >= 80:
-        return "critical"
-    if score >= 50:
-        return "high"
-    if score >= 20:
-        return "medium"
-    if score > 0:
-        return "low"
-    return "none"
+        return UNKNOWN_BAND
+    return next((band for band, low, high in RISK_BANDS if low <= score <= high), "critical" if score > 100 else "none")
+
+
+def risk_band_range(band: str) -> tuple[int, int]:
+    """(lowest, highest) score of a band; ValueError naming the band and the known ones."""
+    for name, low, high in RISK_BANDS:
+        if name == band:
+            return low, high
+    raise ValueError(f"unknown risk band {band!r} (known: {', '.join(RISK_BAND_NAMES)})")
 
 
 def score_findings(findings) -> tuple[int, dict]:
@@ -55,7 +61,7 @@ def score_findings(findings) -> tuple[int, dict]:
 def bot_scores_compute(*, audit_run: AuditRun) -> int:
     """Write one BotScore per active bot for this audit run (idempotent). Returns bots scored."""
     per_bot = defaultdict(list)
-    for f in Finding.objects.filter(status__in=SCORED_STATUSES, bot__isnull=False).only(
+    for f in Finding.objects.filter(status__in=ACTIVE_STATUSES, bot__isnull=False).only(
         "pk", "bot_id", "check_id", "severity", "subject"
     ):
         per_bot[f.bot_id].append(f)

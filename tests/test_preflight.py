@@ -1,18 +1,13 @@
 """`make test` stops at once with one message naming what is missing and how to start it."""
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run(database_url, redis_url):
@@ -22,7 +17,7 @@ def _run(database_url, redis_url):
 
 
 def test_preflight_names_unreachable_redis_and_how_to_start_it():
-    port = _free_port()
+    port = free_port()
     result = _run(os.environ["DATABASE_URL"], f"redis://127.0.0.1:{port}/0")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -32,7 +27,7 @@ def test_preflight_names_unreachable_redis_and_how_to_start_it():
 
 
 def test_preflight_names_both_when_both_missing():
-    p1, p2 = _free_port(), _free_port()
+    p1, p2 = free_port(), free_port()
     result = _run(f"postgres://postgres@127.0.0.1:{p1}/x", f"redis://127.0.0.1:{p2}/0")
     assert result.returncode == 1
     assert f"postgres at 127.0.0.1:{p1}" in result.stderr and f"redis at 127.0.0.1:{p2}" in result.stderr

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -11,7 +10,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 
 from dashboard.actions import audit_request, findings_triage_visible
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
-from dashboard.exports_log import export_record, filter_errors
+from dashboard.exports_log import csv_response, export_filtered
 from dashboard.filters_findings import FindingFilter, TriageForm
 from dashboard.finding_history import finding_history
 from dashboard.spreadsheet import csv_lines
@@ -69,17 +68,12 @@ def finding_triage(request):
 
 
 def export_findings_csv(request):
-    filterset = FindingFilter(request.GET or None, queryset=_findings(request.user), user=request.user)
-    error = filter_errors(filterset)
-    if error:
-        return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
-    qs = filterset.qs if filterset.is_bound else filterset.queryset
-    export_record(user=request.user, kind="findings.csv", filters=request.GET)
+    qs, bad = export_filtered(request, filterset_class=FindingFilter, queryset=_findings(request.user),
+                              kind="findings.csv")
+    if bad:
+        return bad
     rows = ([neutralise(v) for v in finding_row(f)] for f in qs.order_by("-id").iterator(chunk_size=2000))
-    response = StreamingHttpResponse(csv_lines(header=FINDING_COLUMNS, rows=rows),
-                                     content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="botaudit-findings.csv"'
-    return response
+    return csv_response(csv_lines(header=FINDING_COLUMNS, rows=rows), filename="botaudit-findings.csv")
 
 
 class RunListView(PerPageMixin, SingleTableView):

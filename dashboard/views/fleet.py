@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -15,7 +15,7 @@ from django_tables2 import SingleTableMixin
 from dashboard.bot_page import bot_page_bot, bot_page_data
 from dashboard.cache import cached, generation, page_cache_key, scope_key
 from dashboard.charts import score_chart_svg, weekly_chart_svg
-from dashboard.exports_log import export_record, filter_errors
+from dashboard.exports_log import csv_response, export_filtered
 from dashboard.filters_fleet import BotFilter
 from dashboard.fleet import fleet_rows
 from dashboard.overview import overview_data
@@ -94,33 +94,22 @@ def bot_detail(request, slug):
     })
 
 
-def _export_bots(request):
-    """(bots, error): the Fleet page's filters applied to what the user may see."""
-    filterset = BotFilter(request.GET or None, queryset=fleet_rows(user=request.user), user=request.user)
-    error = filter_errors(filterset)
-    return (filterset.qs if filterset.is_bound else filterset.queryset), error
-
-
-def _bad_filters(error):
-    return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
+def _export_bots(request, kind):
+    """The Fleet page's filters applied to what the user may see: (bots, None) or (None, a 400)."""
+    return export_filtered(request, filterset_class=BotFilter, queryset=fleet_rows(user=request.user), kind=kind)
 
 
 def export_audit_csv(request):
-    bots, error = _export_bots(request)
-    if error:
-        return _bad_filters(error)
-    export_record(user=request.user, kind="audit.csv", filters=request.GET)
-    lines = csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="botaudit-audit.csv"'
-    return response
+    bots, bad = _export_bots(request, "audit.csv")
+    if bad:
+        return bad
+    return csv_response(csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots)), filename="botaudit-audit.csv")
 
 
 def export_audit_xlsx(request):
-    bots, error = _export_bots(request)
-    if error:
-        return _bad_filters(error)
-    export_record(user=request.user, kind="audit.xlsx", filters=request.GET)
+    bots, bad = _export_bots(request, "audit.xlsx")
+    if bad:
+        return bad
     target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
     xlsx_write(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots), target=target)
     target.seek(0)

@@ -6,6 +6,7 @@ from inventory.models import Bot, Credential
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from ..subjects import bot_key
 from .attribution import IDENTITY_KINDS, principal_key, ref_in_account, secret_for_ref, secret_index
 
 
@@ -31,7 +32,7 @@ def inventory_missing(obs, ctx):
             if ident.ref.strip() in arns or principal_key(ident.ref) in names:
                 continue
             bot = fleet.bots[ident.bot_id]
-            yield Hit(subject=f"missing:{ident.kind}:{ident.ref}@{bot.name}", bot_id=bot.pk,
+            yield Hit(subject=f"missing:{ident.kind}:{ident.ref}@{bot_key(bot.pk)}", bot_id=bot.pk,
                       evidence={"bot": bot.name, "kind": ident.kind, "ref": ident.ref, "account": obs.account_id})
     index = secret_index(obs.secrets)
     for cred in fleet.credentials_in(Credential.Store.AWS_SECRETSMANAGER):
@@ -42,7 +43,7 @@ def inventory_missing(obs, ctx):
         if not listed or secret_for_ref(cred.ref, index) is not None:
             continue
         bot = fleet.bots[cred.bot_id]
-        yield Hit(subject=f"missing:{cred.store}:{cred.ref}@{bot.name}", bot_id=bot.pk,
+        yield Hit(subject=f"missing:{cred.store}:{cred.ref}@{bot_key(bot.pk)}", bot_id=bot.pk,
                   evidence={"bot": bot.name, "credential": cred.name, "ref": cred.ref, "account": obs.account_id})
 
 

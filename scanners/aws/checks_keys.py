@@ -6,12 +6,10 @@ from collections import defaultdict
 
 from django.conf import settings
 
+from inventory.credentials import days_since
+
 from ..models import Category, Severity
 from ..registry import Hit, check
-
-
-def _days(now, then) -> int | None:
-    return None if then is None else (now - then).days
 
 
 def _active(obs):
@@ -24,7 +22,7 @@ def _key_subject(k) -> str:
 
 def _key_evidence(k, now) -> dict:
     return {"user": k.user_arn, "key": k.redacted, "created": k.created.isoformat() if k.created else None,
-            "age_days": _days(now, k.created),
+            "age_days": days_since(k.created, now=now),
             "last_used": k.last_used.isoformat() if k.last_used else None}
 
 
@@ -47,7 +45,7 @@ def user_static_keys(obs, ctx):
 def key_stale(obs, ctx):
     limit = settings.BOTAUDIT_AWS_KEY_MAX_AGE_DAYS
     for k in _active(obs):
-        age = _days(ctx.now, k.created)
+        age = days_since(k.created, now=ctx.now)
         if age is not None and age > limit:
             yield Hit(subject=_key_subject(k), bot_id=k.bot_id,
                       severity=Severity.HIGH if age > 2 * limit else None,
@@ -59,7 +57,7 @@ def key_stale(obs, ctx):
 def key_unused(obs, ctx):
     limit = settings.BOTAUDIT_AWS_KEY_UNUSED_DAYS
     for k in _active(obs):
-        idle = _days(ctx.now, k.last_used)
+        idle = days_since(k.last_used, now=ctx.now)
         if idle is None or idle > limit:
             yield Hit(subject=_key_subject(k), bot_id=k.bot_id,
                       title="Active access key never used" if idle is None else None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from inventory.credentials import days_since
+
 from ..models import Category, Severity
 from ..registry import Hit, check
 from .policy import public_statements
@@ -40,7 +42,7 @@ def secret_not_rotated(obs, ctx):
         since = s.last_rotated or s.created
         if since is None:
             continue
-        limit, age = _rotation_days(s, ctx), (ctx.now - since).days
+        limit, age = _rotation_days(s, ctx), days_since(since, now=ctx.now)
         if age > limit:
             yield Hit(subject=s.arn, bot_id=s.bot_id,
                       evidence={**_evidence(s), "days_since_rotation": age, "limit_days": limit})
@@ -52,7 +54,7 @@ def secret_not_rotated(obs, ctx):
 def secret_unused(obs, ctx):
     limit = settings.BOTAUDIT_AWS_SECRET_UNUSED_DAYS
     for s in obs.secrets:
-        idle = None if s.last_accessed is None else (ctx.now - s.last_accessed).days
+        idle = days_since(s.last_accessed, now=ctx.now)
         if idle is None or idle > limit:
             yield Hit(subject=s.arn, bot_id=s.bot_id, title="Secret never accessed" if idle is None else None,
                       evidence={**_evidence(s), "idle_days": idle, "limit_days": limit})

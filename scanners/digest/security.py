@@ -7,14 +7,15 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory.models import Bot, Credential, Team
 
-from ..models import SEVERITY_ORDER, BotScore, Category, Finding
+from ..models import ACTIVE_STATUSES, SEVERITY_ORDER, Category, Finding
 from ..scoring import risk_band
 from ..selectors.findings import severity_counts
+from ..selectors.scores import bot_score_latest
 from .links import link_bot, link_digest, link_findings
 from .selectors import (
     credentials_overdue,
@@ -27,7 +28,6 @@ from .weeks import Week
 
 RISKIEST = 10
 TEAMS_OVERDUE = 5
-ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
 
 
 def _active_at(findings, moment: datetime) -> dict[str, int]:
@@ -38,12 +38,8 @@ def _active_at(findings, moment: datetime) -> dict[str, int]:
 
 
 def riskiest_bots(*, week: Week, limit: int = RISKIEST) -> list[dict]:
-    def latest(**window):
-        return Subquery(BotScore.objects.filter(bot=OuterRef("pk"), **window)
-                        .order_by("-created", "-pk").values("score")[:1])
-
     bots = (Bot.objects.filter(status=Bot.Status.ACTIVE).select_related("team")
-            .annotate(score=latest(created__lt=week.end), before=latest(created__lt=week.start))
+            .annotate(score=bot_score_latest(created__lt=week.end), before=bot_score_latest(created__lt=week.start))
             .filter(score__gt=0).order_by("-score", "name")[:limit])
     return [{"bot": b.name, "bot_link": link_bot(b.slug), "team": b.team.name, "score": b.score,
              "band": risk_band(b.score), "delta": None if b.before is None else b.score - b.before}

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from inventory.credentials import credential_rotated_days, credential_rotation_overdue
+from inventory.credentials import credential_rotated_days, credential_rotation_overdue, days_since
 from inventory.models import Bot, Credential, Team
 
-from ..models import SEVERITY_ORDER, BotScore, Finding, ProbeRun
+from ..models import SEVERITY_ORDER, Finding, ProbeRun
 from ..selectors.findings import severity_counts
+from ..selectors.scores import bot_score_latest
 from .links import link_bot, link_digest, link_finding, link_findings
 from .weeks import Week
 
@@ -25,10 +26,6 @@ LISTED_SEVERITIES = ("critical", "high")
 MAX_ROWS = 50
 MOVERS = 5
 PROBLEM_PROBE_STATUSES = (ProbeRun.Status.FAILED, ProbeRun.Status.PARTIAL)
-
-
-def _age_days(since: datetime | None, now: datetime) -> int | None:
-    return None if since is None else max(0, (now - since).days)
 
 
 def finding_row(finding: Finding, *, now: datetime) -> dict:
@@ -43,7 +40,7 @@ def finding_row(finding: Finding, *, now: datetime) -> dict:
         "bot": bot.name if bot else None,
         "bot_link": link_bot(bot.slug) if bot else None,
         "status": finding.status,
-        "age_days": _age_days(finding.first_seen, now),
+        "age_days": days_since(finding.first_seen, now=now),
         "link": link_finding(finding.pk),
         "evidence": shown,
     }
@@ -75,12 +72,8 @@ def open_counts(findings) -> dict[str, int]:
 
 def score_movers(bots, *, week: Week, limit: int = MOVERS) -> list[dict]:
     """Bots whose latest score within the week differs most from their latest before the week."""
-    def latest(**window):
-        return Subquery(BotScore.objects.filter(bot=OuterRef("pk"), **window)
-                        .order_by("-created", "-pk").values("score")[:1])
-
-    annotated = bots.annotate(after=latest(created__gte=week.start, created__lt=week.end),
-                              before=latest(created__lt=week.start))
+    annotated = bots.annotate(after=bot_score_latest(created__gte=week.start, created__lt=week.end),
+                              before=bot_score_latest(created__lt=week.start))
     movers = [
         {"bot": b.name, "bot_link": link_bot(b.slug), "before": b.before, "after": b.after,
          "delta": b.after - b.before}

@@ -6,6 +6,7 @@ from collections import defaultdict
 from inventory.models import Bot, Credential
 from scanners.models import Category, Severity
 from scanners.registry import Hit, check
+from scanners.subjects import bot_key, credential_key
 
 OUTSIDE_STORES = {
     Credential.Store.ENV_VAR: Severity.MEDIUM,
@@ -30,7 +31,7 @@ def credential_outside_secrets_manager(_obs, ctx):
         if cred.store in OUTSIDE_STORES:
             bot = ctx.fleet.bots[cred.bot_id]
             yield Hit(
-                subject=f"credential:{bot.name}/{cred.name}", bot_id=bot.pk,
+                subject=credential_key(cred.pk), bot_id=bot.pk,
                 severity=OUTSIDE_STORES[cred.store],
                 evidence={"credential": cred.name, "store": cred.store, "ref": cred.ref},
             )
@@ -56,7 +57,7 @@ def credential_shared(_obs, ctx):
         shared_with = sorted(b.name for b in bots)
         for bot in bots:
             yield Hit(
-                subject=f"shared:{store}:{ref}@{bot.name}", bot_id=bot.pk,
+                subject=f"shared:{store}:{ref}@{bot_key(bot.pk)}", bot_id=bot.pk,
                 evidence={"store": store, "ref": ref, "bots": shared_with, "environments": environments},
             )
 
@@ -71,7 +72,7 @@ def credential_no_rotation_policy(_obs, ctx):
     for cred in _active(ctx.fleet):
         if not cred.rotation_days:
             bot = ctx.fleet.bots[cred.bot_id]
-            yield Hit(subject=f"credential:{bot.name}/{cred.name}", bot_id=bot.pk,
+            yield Hit(subject=credential_key(cred.pk), bot_id=bot.pk,
                       evidence={"credential": cred.name, "store": cred.store})
 
 
@@ -84,7 +85,7 @@ def credential_no_rotation_policy(_obs, ctx):
 def bot_no_owner(_obs, ctx):
     for bot in ctx.fleet.bots.values():
         if bot.status == Bot.Status.ACTIVE and not bot.owner_email:
-            yield Hit(subject=f"bot:{bot.name}", bot_id=bot.pk, evidence={"team": bot.team.name})
+            yield Hit(subject=bot_key(bot.pk), bot_id=bot.pk, evidence={"team": bot.team.name})
 
 
 CHECKS = [credential_outside_secrets_manager, credential_shared, credential_no_rotation_policy, bot_no_owner]

@@ -8,6 +8,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from inventory.models import Team
 from inventory.selectors import user_is_auditor
 
 from ..models import SEVERITY_ORDER, Category, Finding
@@ -22,7 +23,7 @@ def findings_visible_to(user) -> QuerySet[Finding]:
     return Finding.objects.filter(bot__team__members=user)
 
 
-def findings_list(*, status: str | None = None, bot: str | None = None, team: str | None = None,
+def findings_list(*, status: str | None = None, bot: str | None = None, team: Team | None = None,
                   severity: str | None = None, check_id: str | None = None) -> QuerySet[Finding]:
     qs = Finding.objects.select_related("bot", "bot__team")
     if status:
@@ -30,7 +31,7 @@ def findings_list(*, status: str | None = None, bot: str | None = None, team: st
     if bot:
         qs = qs.filter(bot__name=bot)
     if team:
-        qs = qs.filter(bot__team__name=team)
+        qs = qs.filter(bot__team=team)
     if severity:
         qs = qs.filter(severity=severity)
     if check_id:

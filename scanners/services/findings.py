@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Finding, ProbeRun
+from ..models import ACTIVE_STATUSES, Finding, ProbeRun
 from ..registry import Check, Hit
 
 OPEN = Finding.Status.OPEN
-ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
 
 
 def finding_fingerprint(*, check_id: str, subject: str) -> str:

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from ..subjects import bot_key
 from .attribution import attribution_for
 from .policy import DENY, PathIndex
 
@@ -112,11 +113,10 @@ def policy_wildcard(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
     broad = broad_paths(obs)
     for bot_id, policies in sorted(attr.bot_policies.items()):
-        bot = ctx.fleet.bots[bot_id]
         for policy, attached in sorted(policies.items()):
             for rule in _live_rules(obs, policy):
                 if rule.path == "*" or PLUS_GLOB.fullmatch(rule.path) or rule.path in broad:
-                    yield Hit(subject=_subject(obs, "policy", policy, rule.path) + f"@{bot.name}", bot_id=bot_id,
+                    yield Hit(subject=_subject(obs, "policy", policy, rule.path) + f"@{bot_key(bot_id)}", bot_id=bot_id,
                               evidence={"policy": policy, "path": rule.path,
                                         "capabilities": sorted(rule.capabilities), "attached_via": attached})
 
@@ -130,11 +130,10 @@ def policy_wildcard(obs, ctx):
 def policy_sudo(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
     for bot_id, policies in sorted(attr.bot_policies.items()):
-        bot = ctx.fleet.bots[bot_id]
         for policy, attached in sorted(policies.items()):
             paths = sorted(r.path for r in _live_rules(obs, policy) if "sudo" in r.capabilities)
             if paths:
-                yield Hit(subject=_subject(obs, "policy", policy, "sudo") + f"@{bot.name}", bot_id=bot_id,
+                yield Hit(subject=_subject(obs, "policy", policy, "sudo") + f"@{bot_key(bot_id)}", bot_id=bot_id,
                           evidence={"policy": policy, "paths": paths, "attached_via": attached})
 
 
@@ -163,7 +162,7 @@ def reads_other_bots_secrets(obs, ctx):
             if templated := attr.templates_resolved(bot_id):
                 entities = [e.name for e in attr.bot_entities.get(bot_id, [])]
                 evidence["templates_resolved"] = {"policies": templated, "entities": entities}
-            yield Hit(subject=_subject(obs, "reads", bot.name, other.name), bot_id=bot_id,
+            yield Hit(subject=_subject(obs, "reads", bot_key(bot_id), bot_key(owner)), bot_id=bot_id,
                       title=f"{bot.name} can read secrets of {other.name}", evidence=evidence)
 
 

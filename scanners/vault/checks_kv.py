@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from inventory.credentials import days_since
 from inventory.models import Bot, Credential, Identity
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from ..subjects import bot_key
 from .attribution import approle_ref_split, attribution_for, kv_ref_split
 from .checks_access import _subject
 
@@ -70,12 +72,12 @@ def kv_not_rotated(obs, ctx):
             continue
         creds = attr.kv_credentials.get((secret.mount, secret.path), [])
         days = attr.kv_rotation_days(secret) or settings.BOTAUDIT_VAULT_ROTATION_DAYS
-        age = ctx.now - secret.updated_time
-        if age.days > days:
+        age = days_since(secret.updated_time, now=ctx.now)
+        if age > days:
             yield Hit(subject=_subject(obs, "kv", secret.ref), bot_id=attr.kv_owner(secret),
-                      title=f"Vault secret {secret.ref} not rotated for {age.days} days (limit {days})",
+                      title=f"Vault secret {secret.ref} not rotated for {age} days (limit {days})",
                       evidence={"path": secret.ref, "updated_time": secret.updated_time.isoformat(),
-                                "age_days": age.days, "rotation_days": days,
+                                "age_days": age, "rotation_days": days,
                                 "credentials": sorted(c.name for c in creds)})
 
 
@@ -126,7 +128,7 @@ def _missing_refs(obs, fleet):
 def inventory_missing(obs, ctx):
     for bot_id, kind, ref, what in _missing_refs(obs, ctx.fleet):
         bot = ctx.fleet.bots[bot_id]
-        yield Hit(subject=_subject(obs, "missing", kind, ref) + f"@{bot.name}", bot_id=bot_id,
+        yield Hit(subject=_subject(obs, "missing", kind, ref) + f"@{bot_key(bot_id)}", bot_id=bot_id,
                   title=f"Vault {kind} {ref} declared for {bot.name} does not exist",
                   evidence={"kind": kind, "ref": ref, "declared_as": what, "url": obs.url})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from hvac import exceptions as hvac_exc
 
 from ..registry import Collected, ProbeError
+from ..subjects import connector_key
 from .attribution import kv_credentials
 from .client import VaultConnection, vault_connect, vault_errors, vault_logout
 from .fanout import Fanout
@@ -208,7 +209,7 @@ SECTIONS = [
 
 def collect(connector, ctx) -> Collected:
     conn = vault_connect(connector)
-    obs = VaultObservations(cluster=connector.name, url=conn.url)
+    obs = VaultObservations(cluster=connector_key(connector.pk), url=conn.url)
     errors: list[str] = []
     try:
         with Fanout(conn.workers) as fan:

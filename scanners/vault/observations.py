@@ -107,7 +107,7 @@ class Group:
 
 @dataclass
 class VaultObservations:
-    cluster: str  # connector name: part of every subject
+    cluster: str  # stable cluster identity (subjects.connector_key), part of every subject
     url: str
     version: str = ""
     audit_devices: list[str] | None = None  # None: could not be read

@@ -139,7 +139,7 @@ def test_defectdojo_generic_findings_import(api, world, leaks, capsys):
     assert leak["file_path"] == "payments-api/config/settings.py" and leak["line"] == 12
     assert leak["active"] is True and leak["false_p"] is False
     assert leak["date"] == leaks[0].first_seen.date().isoformat()
-    resolved = next(i for i in items if i["vuln_id_from_tool"] == "old.resolved")
+    resolved = next(i for i in items if i["vuln_id_from_tool"] == "vault.kv.unowned")  # the world's resolved finding
     assert resolved["active"] is False and resolved["is_mitigated"] is True and "mitigated" in resolved
     viewer = api("viewer_a").get("/api/v1/findings/?format=defectdojo").json()["findings"]
     assert leaks[2].fingerprint not in {i["unique_id_from_tool"] for i in viewer}

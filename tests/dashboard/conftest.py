@@ -8,21 +8,18 @@ from django.utils import timezone
 
 from inventory.accounts import user_grant
 from inventory.models import Identity, Team
-from scanners.models import AuditRun, BotScore, Finding, ProbeRun
-from scanners.services.findings import finding_fingerprint
+from scanners.models import AuditRun, BotScore, ProbeRun
+from tests.helpers import finding_make
 
 PASSWORD = "correct horse battery staple"
 
 
-def make_finding(bot, check_id, *, severity="high", category="hygiene", status="open", subject=None, **kw):
-    subject = subject or f"{check_id}:{bot.name if bot else 'none'}"
+def make_finding(bot, check_id, *, severity="high", status="open", **kw):
+    """A finding of a registered check (tests/helpers.finding_make), first seen 3 days ago."""
     now = timezone.now()
-    return Finding.objects.create(
-        check_id=check_id, severity=severity, category=category, title=f"{check_id} title", bot=bot,
-        subject=subject, evidence=kw.pop("evidence", {"where": subject}), remediation="Rotate it.", scope="inventory",
-        fingerprint=finding_fingerprint(check_id=check_id, subject=subject), status=status,
-        first_seen=kw.pop("first_seen", now - timedelta(days=3)), last_seen=now, **kw,
-    )
+    return finding_make(check_id=check_id, bot=bot, severity=severity, title=f"{check_id} title", scope="inventory",
+                        status=status, first_seen=kw.pop("first_seen", now - timedelta(days=3)),
+                        last_seen=now, **kw)
 
 
 @pytest.fixture
@@ -56,10 +53,10 @@ def world(users, team, team_b, make_bot, make_credential):
                            last_used_at=now - timedelta(days=1))
     make_credential(bot_a, "aws-key", store="env_var", ref="PAY_AWS_KEY", rotation_days=None)
     make_credential(bot_b, "db", store="vault_kv", ref="secret/platform/db")
-    f_leak = make_finding(bot_a, "git.secret.leak", severity="critical", category="leak")
+    f_leak = make_finding(bot_a, "git.secret.leaked", severity="critical", category="leak")
     f_stale = make_finding(bot_a, "aws.key.stale", severity="high", category="stale_credential")
     f_b = make_finding(bot_b, "vault.policy.wildcard", severity="medium", category="over_broad_access")
-    make_finding(bot_a, "old.resolved", severity="low", status="resolved", resolved_at=now - timedelta(days=1))
+    make_finding(bot_a, "vault.kv.unowned", severity="low", status="resolved", resolved_at=now - timedelta(days=1))
     run = AuditRun.objects.create(status="partial", finished=now, trigger="test")
     ProbeRun.objects.bulk_create([
         ProbeRun(audit_run=run, kind="inventory", scope="inventory", status="ok", started=now, finished=now),

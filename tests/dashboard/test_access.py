@@ -65,11 +65,11 @@ def test_viewer_never_sees_the_other_team(client, world, url):
 
 
 def test_viewer_does_not_see_findings_without_a_bot_but_auditor_does(client, world):
-    make_finding(None, "aws.account.root_key", severity="critical", subject="account:123456789012")
+    make_finding(None, "aws.root.access_keys", subject="arn:aws:iam::123456789012:root")
     client.force_login(world["users"]["viewer_a"])
-    assert b"aws.account.root_key" not in client.get("/findings/").content
+    assert b"aws.root.access_keys title" not in client.get("/findings/").content
     client.force_login(world["users"]["auditor"])
-    assert b"aws.account.root_key" in client.get("/findings/").content
+    assert b"aws.root.access_keys title" in client.get("/findings/").content
 
 
 def test_viewer_in_no_team_sees_an_empty_fleet(client, world, django_user_model):

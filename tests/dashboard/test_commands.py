@@ -69,3 +69,16 @@ def test_seed_bench_small_and_refuses_a_non_empty_database(db):
         call_command("seed_bench", "--bots", "5", stdout=io.StringIO())
     call_command("seed_bench", "--bots", "5", "--teams", "1", "--reset", stdout=io.StringIO())
     assert Bot.objects.count() == 5
+
+
+@pytest.mark.parametrize("command", ["findings", "export_audit", "send_digest"])
+def test_team_option_takes_a_name_or_a_slug_and_names_unknown_teams(world, command):
+    Team.objects.filter(name="platform").update(name="Platform Team")  # slug stays "platform"
+    by_name, by_slug = io.StringIO(), io.StringIO()
+    extra = ["--dry-run"] if command == "send_digest" else []
+    call_command(command, "--team", "Platform Team", *extra, stdout=by_name)
+    call_command(command, "--team", "platform", *extra, stdout=by_slug)
+    assert by_name.getvalue() == by_slug.getvalue() and "plat-bot" in by_name.getvalue()
+    assert "pay-bot" not in by_name.getvalue()
+    with pytest.raises(CommandError, match=r"--team 'nope': no such team \(known: Platform Team, payments\)"):
+        call_command(command, "--team", "nope", *extra, stdout=io.StringIO())

@@ -81,7 +81,7 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(auditor, world, make_bot, make
     bot.slug = "evil-bot"
     bot.save()
     make_credential(bot, "+plus", ref=DDE, service="@svc", rotation_days=7)
-    make_finding(bot, "test.formula", subject=DDE, severity="low")
+    make_finding(bot, "inventory.credential.outside_secrets_manager", subject=DDE, severity="low")
     rows = _csv(auditor.get("/export/audit.csv"))
     evil = next(r for r in rows if "HYPERLINK" in r[1])
     assert evil[1] == "'" + HYPERLINK and evil[3] == "'-prod" and evil[4] == "'+plus"
@@ -105,7 +105,7 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(auditor, world, make_bot, make
 def test_no_secret_value_in_any_output(auditor, world):
     """The inventory holds no secret; a probe may hold a redacted preview and a fingerprint. Plant a
     canary where a careless page or export could pick it up and check every output path."""
-    make_finding(world["bot_a"], "git.secret.leak_canary", severity="critical", category="leak",
+    make_finding(world["bot_a"], "git.secret.leaked", severity="critical", category="leak",
                  evidence={"preview": redact(CANARY), "fingerprint": secret_fingerprint(CANARY), "path": "cfg.py"})
     ProbeRun.objects.create(audit_run=world["run"], kind="git", scope="connector:9", status="ok",
                             facts={"fingerprints": [secret_fingerprint(CANARY)]})

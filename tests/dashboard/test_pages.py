@@ -90,8 +90,8 @@ def test_bot_page(auditor, world):
     assert "secret/payments/stripe" in html and "every 30 days" in html
     assert "overdue (45 d)" in html  # rotated 45 days ago, policy 30
     assert html.index("Leak") < html.index("Stale Credential")  # grouped by category
-    assert "git.secret.leak" in html and "Rotate it." in html  # evidence + remediation
-    assert "old.resolved" not in html  # only open findings
+    assert "git.secret.leaked" in html and "Revoke and rotate the secret now" in html  # evidence + remediation
+    assert "vault.kv.unowned" not in html  # only open findings
     assert "Risk score history" in html and "<polyline" in html
     assert "60 / 100" in html
 
@@ -101,13 +101,13 @@ def test_findings_filters(auditor, world):
         html = auditor.get(f"/findings/?{query}").content.decode()
         return set(re.findall(r"<td>([a-z]+\.[a-z.]+)</td>", html))
 
-    assert checks("") == {"git.secret.leak", "aws.key.stale", "vault.policy.wildcard", "old.resolved"}
-    assert checks("status=resolved") == {"old.resolved"}
-    assert checks("severity=critical") == {"git.secret.leak"}
+    assert checks("") == {"git.secret.leaked", "aws.key.stale", "vault.policy.wildcard", "vault.kv.unowned"}
+    assert checks("status=resolved") == {"vault.kv.unowned"}
+    assert checks("severity=critical") == {"git.secret.leaked"}
     assert checks("category=over_broad_access") == {"vault.policy.wildcard"}
     assert checks("check_id=aws.") == {"aws.key.stale"}
     assert checks("team=platform") == {"vault.policy.wildcard"}
-    assert checks("bot=pay-bot&status=open") == {"git.secret.leak", "aws.key.stale"}
+    assert checks("bot=pay-bot&status=open") == {"git.secret.leaked", "aws.key.stale"}
     assert checks("first_seen_after=2999-01-01") == set()
 
 
@@ -150,7 +150,7 @@ def test_triage_ignores_unsafe_next(auditor, world):
 def test_viewer_sees_no_triage_controls(client, world):
     client.force_login(world["users"]["viewer_a"])
     html = client.get("/findings/").content.decode()
-    assert "git.secret.leak" in html
+    assert "git.secret.leaked" in html
     assert 'type="checkbox"' not in html and "Apply to selected" not in html
 
 

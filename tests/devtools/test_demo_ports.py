@@ -52,7 +52,7 @@ def test_the_openbao_demo_server_listens_on_its_port(monkeypatch, tmp_path):
     import requests
 
     from devtools import openbao_server
-    from devtools.openbao import free_port
+    from tests.helpers import free_port
 
     port = free_port()
     monkeypatch.setenv("DEMO_VAULT_PORT", str(port))

@@ -18,7 +18,7 @@ class Behaviour:
 BEHAVIOUR = Behaviour()
 
 
-@check(id="test.thing.bad", severity=Severity.HIGH, category=Category.HYGIENE, title="Bad thing",
+@check(id="testprobe.thing.bad", severity=Severity.HIGH, category=Category.HYGIENE, title="Bad thing",
        remediation="Fix it.", owasp="NHI7")
 def thing_bad(observations, ctx):
     for subject, bot_id in observations:

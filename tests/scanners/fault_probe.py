@@ -8,7 +8,7 @@ from scanners import registry
 from scanners.registry import Collected, Hit, ProbeKind, check
 
 
-@check(id="test.fault.thing", severity="high", category="hygiene", title="Fault-test thing",
+@check(id="faultprobe.fault.thing", severity="high", category="hygiene", title="Fault-test thing",
        remediation="Nothing to do: a test fixture.", owasp="NHI7")
 def fault_thing(observations, ctx):
     for subject in observations:

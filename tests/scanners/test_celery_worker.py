@@ -158,8 +158,8 @@ def test_a_broker_that_is_down_is_a_clear_error_naming_it_without_its_password()
 
     from django.db import connection
 
-    from devtools.openbao import free_port
     from scanners.models import AuditRun
+    from tests.helpers import free_port
 
     port = free_port()  # nothing listens there
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="botaudit.settings_test",

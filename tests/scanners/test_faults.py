@@ -16,13 +16,13 @@ import pytest
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
-from devtools.openbao import free_port
 from inventory.models import Connector
 from scanners import registry
 from scanners.models import AuditRun, Finding, ProbeRun
 from scanners.services.audit import connector_scope
 from scanners.services.findings import Draft, findings_upsert
 from scanners.services.schedules import REAPER_TASK_NAME, schedules_setup
+from tests.helpers import free_port
 from tests.scanners.fault_probe import fault_thing, kind_register
 
 ROOT = Path(__file__).resolve().parents[2]

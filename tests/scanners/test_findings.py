@@ -42,7 +42,7 @@ def test_reconcile_resolves_unseen_after_ok_probe(test_connector, make_bot, test
     b = test_probe
     b.subjects = [("a", bot.pk), ("b", bot.pk)]
     _audit()
-    assert Finding.objects.filter(check_id="test.thing.bad", status="open").count() == 2
+    assert Finding.objects.filter(check_id="testprobe.thing.bad", status="open").count() == 2
     b.subjects = [("a", bot.pk)]
     run = _audit()
     gone = Finding.objects.get(subject="b")
@@ -130,8 +130,8 @@ def test_unique_fingerprint_enforced_by_database():
     from django.utils import timezone
 
     now = timezone.now()
-    kw = dict(check_id="c", severity="low", category="hygiene", title="t", subject="s", scope="x",
-              fingerprint="f" * 64, first_seen=now, last_seen=now)
+    kw = dict(check_id="inventory.bot.no_owner", severity="medium", category="inventory_gap", title="t", subject="s",
+              scope="x", fingerprint="f" * 64, first_seen=now, last_seen=now)  # bypasses the upsert on purpose
     Finding.objects.create(**kw)
     with pytest.raises(IntegrityError):
         Finding.objects.create(**kw)
@@ -192,3 +192,19 @@ def test_soft_time_limit_in_collect_fails_the_probe(test_connector, test_probe, 
     probe.refresh_from_db()
     assert "SoftTimeLimitExceeded" in probe.error
     assert Finding.objects.get(subject="kept").status == "open"
+
+
+def test_test_factory_goes_through_the_upsert_and_rejects_what_no_check_produces(make_bot):
+    from scanners.registry import ProbeError
+    from tests.helpers import finding_make
+
+    bot = make_bot("fact-bot")
+    f = finding_make(check_id="aws.key.stale", bot=bot, subject="arn:aws:iam::1:user/x#key:ab", severity="high")
+    assert (f.category, f.owasp_nhi, f.severity) == ("stale_credential", "NHI7", "high")
+    assert f.fingerprint == finding_fingerprint(check_id="aws.key.stale", subject="arn:aws:iam::1:user/x#key:ab")
+    assert finding_make(check_id="aws.key.stale", bot=bot, subject="arn:aws:iam::1:user/x#key:ab").pk == f.pk
+    with pytest.raises(ProbeError, match="unknown check id 'git.secret.leak'"):
+        finding_make(check_id="git.secret.leak", bot=bot)
+    with pytest.raises(ValueError, match="has category 'stale_credential', not 'leak'"):
+        finding_make(check_id="aws.key.stale", bot=bot, category="leak")
+    assert Finding.objects.count() == 1

@@ -79,7 +79,7 @@ def test_audit_command_json_contract_and_exit_codes(make_bot, test_connector, te
     data = json.loads(out.getvalue())
     assert set(data) >= {"audit_run", "probes", "findings"}
     assert {"connector": "test-conn", "kind": "testprobe", "status": "ok", "error": None} in data["probes"]
-    f = next(f for f in data["findings"] if f["check_id"] == "test.thing.bad")
+    f = next(f for f in data["findings"] if f["check_id"] == "testprobe.thing.bad")
     assert set(f) == {"check_id", "severity", "category", "bot", "subject", "fingerprint", "status"}
     assert f["bot"] == "b1" and f["status"] == "open"
 

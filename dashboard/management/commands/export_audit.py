@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.exports_log import export_record
 from dashboard.spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
-from inventory.models import Bot, Team
+from inventory.models import Bot
+from inventory.selectors import TeamNotFound, team_get
 
 
 class Command(BaseCommand):
@@ -17,10 +18,10 @@ class Command(BaseCommand):
     def handle(self, *args, format="csv", team=None, output=None, **options):
         bots = Bot.objects.all()
         if team:
-            found = Team.objects.filter(name=team).first() or Team.objects.filter(slug=team).first()
-            if found is None:
-                raise CommandError(f"--team {team!r}: no such team")
-            bots = bots.filter(team=found)
+            try:
+                bots = bots.filter(team=team_get(name_or_slug=team))
+            except TeamNotFound as exc:
+                raise CommandError(f"--team {team!r}: {exc}") from None
         if format == "xlsx" and not output:
             raise CommandError("--format xlsx writes a binary file: give -o FILE")
         export_record(user=None, kind=f"audit.{format}", filters={"team": team, "command": "export_audit"})

@@ -1,10 +1,11 @@
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.interchange import defectdojo_document, sarif_document
 from dashboard.spreadsheet import csv_lines
+from inventory.selectors import TeamNotFound, team_get
 from scanners.models import Finding
 from scanners.selectors.findings import findings_list
 
@@ -18,12 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--status", choices=[s.value for s in Finding.Status])
         parser.add_argument("--severity", choices=[s for s, _ in Finding._meta.get_field("severity").choices])
         parser.add_argument("--bot", metavar="NAME")
-        parser.add_argument("--team", metavar="NAME")
+        parser.add_argument("--team", metavar="NAME", help="Only this team's bots (name or slug).")
         parser.add_argument("--check", dest="check_id", metavar="ID")
 
     def handle(self, *args, format="table", status=None, severity=None, bot=None, team=None, check_id=None,
                **options):
-        findings = findings_list(status=status, bot=bot, team=team, severity=severity, check_id=check_id)
+        try:
+            team_obj = team_get(name_or_slug=team) if team else None
+        except TeamNotFound as exc:
+            raise CommandError(f"--team {team!r}: {exc}") from None
+        findings = findings_list(status=status, bot=bot, team=team_obj, severity=severity, check_id=check_id)
         if format in ("defectdojo", "sarif"):
             document = defectdojo_document if format == "defectdojo" else sarif_document
             self.stdout.write(json.dumps(document(findings.iterator(chunk_size=2000)), indent=2))

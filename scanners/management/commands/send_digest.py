@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from inventory.models import Team
+from inventory.selectors import TeamNotFound, team_get
 from scanners.digest.services import SEND_ERRORS, digest_groups_list, digest_prepare, digest_send, team_group
 from scanners.digest.weeks import week_parse, week_previous
 
@@ -36,11 +36,10 @@ class Command(BaseCommand):
             raise CommandError(f"sending failed for {', '.join(failed)}")
 
     def _team_group(self, name: str) -> str:
-        team = Team.objects.filter(name=name).first() or Team.objects.filter(slug=name).first()
-        if team is None:
-            known = ", ".join(Team.objects.values_list("name", flat=True)) or "none"
-            raise CommandError(f"--team {name!r}: no such team (known: {known})")
-        return team_group(team)
+        try:
+            return team_group(team_get(name_or_slug=name))
+        except TeamNotFound as exc:
+            raise CommandError(f"--team {name!r}: {exc}") from None
 
     def _print(self, plan):
         rendered = plan.rendered

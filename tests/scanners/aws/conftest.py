@@ -2,7 +2,6 @@
 
 import json
 import logging
-import socket
 
 import boto3
 import pytest
@@ -10,6 +9,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from inventory.models import Connector
+from tests.helpers import free_port
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
@@ -17,15 +17,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_url():
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from freezegun import freeze_time
 
 from inventory.models import Identity
+from scanners.subjects import bot_key
 
 from .conftest import ACCOUNT, REGION
 
@@ -78,6 +79,7 @@ def seed(aws, make_bot, make_credential):
 def expected(s):
     """{check_id: {subject, ...}} the scenario must produce, and nothing else."""
     legacy = iam_arn("user", "legacy-bot")
+    ghost = bot_key(s["ghost_cred"].bot_id)  # subjects name bots by id, never by name
     return {
         "aws.policy.admin": {s["admin_role"]},
         "aws.policy.privilege_escalation": {s["admin_role"], s["escalate_role"]},
@@ -99,7 +101,7 @@ def expected(s):
         "aws.secret.unused": {s["admin_secret"], s["public_secret"], s["orphan_secret"]},
         "aws.secret.public_policy": {s["public_secret"]},
         "aws.inventory.missing": {
-            f"missing:aws_iam_role:{iam_arn('role', 'ghost-bot')}@ghost-bot",
-            f"missing:aws_secretsmanager:arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ghost/token-Zz9Zz9@ghost-bot"},
+            f"missing:aws_iam_role:{iam_arn('role', 'ghost-bot')}@{ghost}",
+            f"missing:aws_secretsmanager:arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:ghost/token-Zz9Zz9@{ghost}"},
         "aws.inventory.unowned": {s["orphan_secret"], s["orphan_user"]},
     }

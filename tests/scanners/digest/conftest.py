@@ -1,7 +1,6 @@
 """A real SMTP server (aiosmtpd) on a loopback port, and a small two-team fleet for week 2026-W48."""
 
 import asyncio
-import socket
 import threading
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -10,8 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from inventory.models import Bot, Connector, Team
-from scanners.models import AuditRun, BotScore, Finding, ProbeRun
-from scanners.services.findings import finding_fingerprint
+from scanners.models import AuditRun, BotScore, ProbeRun
+from tests.helpers import finding_make, free_port
 
 WEEK = "2026-W48"  # Monday 2026-11-23 .. Sunday 2026-11-29 (UTC unless a test says otherwise)
 IN_WEEK = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -59,16 +58,10 @@ class Handler:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
@@ -82,14 +75,13 @@ def smtp(settings):
     controller.stop()
 
 
-def make_finding(*, bot, check_id, severity, title, first_seen=BEFORE_WEEK, status="open", category="hygiene",
-                 subject=None, evidence=None, resolved_at=None, **kw):
-    subject = subject or f"{check_id}:{bot.name if bot else 'fleet'}:{first_seen:%s}"
-    return Finding.objects.create(
-        check_id=check_id, severity=severity, category=category, title=title, bot=bot, subject=subject,
-        evidence=evidence or {}, scope="test", fingerprint=finding_fingerprint(check_id=check_id, subject=subject),
-        status=status, first_seen=first_seen, last_seen=first_seen, resolved_at=resolved_at, **kw,
-    )
+HYGIENE = "inventory.credential.outside_secrets_manager"  # a registered hygiene check for plain findings
+
+
+def make_finding(*, bot, severity, title, check_id=HYGIENE, first_seen=BEFORE_WEEK, **kw):
+    """A finding of a registered check (tests/helpers.finding_make), last seen when first seen."""
+    return finding_make(check_id=check_id, bot=bot, severity=severity, title=title, first_seen=first_seen,
+                        last_seen=first_seen, evidence=kw.pop("evidence", {}), **kw)
 
 
 def make_score(bot, score, at):
@@ -120,17 +112,17 @@ def fleet(db, make_credential):
     plat = Bot.objects.create(name="plat-deployer", slug="plat-deployer", team=platform,
                               owner_email="carol@example.com")
     for i in range(2):
-        make_finding(bot=pay1, check_id=f"test.crit{i}", severity="critical", title=f"Critical thing {i}")
+        make_finding(bot=pay1, severity="critical", title=f"Critical thing {i}")
     for i in range(4):
-        make_finding(bot=pay2, check_id=f"test.high{i}", severity="high", title=f"High thing {i}")
-    make_finding(bot=pay2, check_id="test.new", severity="high", title="Opened this week", first_seen=IN_WEEK)
-    make_finding(bot=pay1, check_id="test.medium", severity="medium", title="Medium thing")
-    make_finding(bot=pay1, check_id="test.fixed", severity="high", title="Fixed this week", status="resolved",
+        make_finding(bot=pay2, severity="high", title=f"High thing {i}")
+    make_finding(bot=pay2, severity="high", title="Opened this week", first_seen=IN_WEEK)
+    make_finding(bot=pay1, severity="medium", title="Medium thing")
+    make_finding(bot=pay1, severity="high", title="Fixed this week", status="resolved",
                  resolved_at=IN_WEEK)
-    make_finding(bot=pay1, check_id="test.acked", severity="critical", title="Accepted risk", status="acknowledged")
-    make_finding(bot=plat, check_id="test.plat", severity="critical", title="Platform only problem",
+    make_finding(bot=pay1, severity="critical", title="Accepted risk", status="acknowledged")
+    make_finding(bot=plat, check_id="git.secret.leaked", severity="critical", title="Platform only problem",
                  first_seen=IN_WEEK, category="leak", evidence={"redacted": "ghp_…(40)"})
-    make_finding(bot=None, check_id="aws.secret.unowned", severity="medium", title="Secret owned by no bot",
+    make_finding(bot=None, check_id="aws.inventory.unowned", severity="medium", title="Secret owned by no bot",
                  subject="aws:123456789012:us-east-1:secret:orphan", category="inventory_gap")
     make_score(pay1, 20, BEFORE_WEEK)
     make_score(pay1, 80, IN_WEEK)

@@ -30,7 +30,7 @@ def _plant(fleet):
                  title="AWS key committed to git", first_seen=IN_WEEK,
                  evidence={"redacted": PREVIEW, "secret": CANARY, "match": f"key = {CANARY}", "line": CANARY},
                  remediation=f"rotate {CANARY}", status_reason=CANARY)
-    make_finding(bot=None, check_id="aws.secret.unowned", severity="high", category="inventory_gap",
+    make_finding(bot=None, check_id="aws.inventory.unowned", severity="high", category="inventory_gap",
                  title="Unowned secret", subject="aws:123456789012:us-east-1:secret:canary-home",
                  evidence={"value": CANARY, "redacted": PREVIEW})
     Finding.objects.filter(bot=bot).exclude(check_id="git.secret.leaked").update(evidence={"raw": CANARY})

@@ -64,7 +64,7 @@ def test_security_summary(smtp, fleet):
 def test_all_clear_still_sends_the_numbers(smtp, db):
     quiet = Team.objects.create(name="quiet", slug="quiet", email="quiet@example.com")
     Bot.objects.create(name="quiet-bot", slug="quiet-bot", team=quiet, owner_email="")
-    make_finding(bot=Bot.objects.get(name="quiet-bot"), check_id="test.old", severity="high",
+    make_finding(bot=Bot.objects.get(name="quiet-bot"), severity="high",
                  title="Long gone", status="resolved", resolved_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert digest_send(group="team:quiet", week=WEEK, now=NOW) == "sent"
     msg = _only(smtp)
@@ -97,7 +97,7 @@ def test_week_boundary_in_local_time(smtp, db, settings, week, expected):
     team = Team.objects.create(name="west", slug="west", email="west@example.com")
     bot = Bot.objects.create(name="west-bot", slug="west-bot", team=team)
     # Sunday 29 Nov 23:30 in Los Angeles = Monday 30 Nov 07:30 UTC (UTC's week 49)
-    make_finding(bot=bot, check_id="test.late", severity="low", title="Sunday night finding",
+    make_finding(bot=bot, severity="low", title="Sunday night finding",
                  first_seen=datetime(2026, 11, 30, 7, 30, tzinfo=UTC))
     assert digest_send(group="team:west", week=week, now=datetime(2026, 12, 8, tzinfo=UTC)) == "sent"
     text = _only(smtp).part("text/plain")
@@ -108,7 +108,7 @@ def test_week_boundary_in_local_time(smtp, db, settings, week, expected):
 def test_html_part_escapes_inventory_text(smtp, db):
     team = Team.objects.create(name="<b>ops</b>", slug="ops", email="ops@example.com")
     bot = Bot.objects.create(name="<script>alert(1)</script>", slug="xss-bot", team=team)
-    make_finding(bot=bot, check_id="test.x", severity="critical", title="<img src=x onerror=alert(1)>")
+    make_finding(bot=bot, severity="critical", title="<img src=x onerror=alert(1)>")
     assert digest_send(group="team:ops", week=WEEK, now=NOW) == "sent"
     msg = _only(smtp)
     html = msg.part("text/html")

@@ -6,6 +6,7 @@ import pytest
 
 from scanners.digest.weeks import week_containing, week_parse, week_previous
 
+pytestmark = pytest.mark.fast  # pure: runs in make test-fast
 
 def test_week_bounds_follow_the_time_zone(settings):
     settings.TIME_ZONE = "America/Los_Angeles"

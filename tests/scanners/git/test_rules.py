@@ -7,6 +7,8 @@ from scanners.git.detector import Detector, shannon_entropy
 from scanners.git.rules import RuleError, rules_load
 from tests.scanners.git.samples import PATHS, samples
 
+pytestmark = pytest.mark.fast  # pure: runs in make test-fast
+
 SAMPLES = samples()
 
 

@@ -13,10 +13,11 @@ import hvac
 import pytest
 from django.core import serializers
 
-from devtools.openbao import dev_server_start, dev_server_stop, free_port
+from devtools.openbao import dev_server_start, dev_server_stop
 from inventory.models import Bot, Connector, Credential, Identity, Team
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import free_port
 
 from .test_probe_policy import POLICY as POLICY_FILE
 

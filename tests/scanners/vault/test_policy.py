@@ -4,6 +4,7 @@ import pytest
 
 from scanners.vault.policy import Acl, PolicyParseError, kv_data_path, kv_metadata_path, policy_parse
 
+pytestmark = pytest.mark.fast  # pure: runs in make test-fast
 
 def acl(*texts):
     return Acl([rule for i, text in enumerate(texts) for rule in policy_parse(f"p{i}", text)])

@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from inventory.models import Connector, Credential
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
+from scanners.subjects import bot_key, connector_key
 
 from .scenario import CLEAN_BOTS
 
@@ -65,7 +66,8 @@ def test_evidence_names_paths_and_the_other_bot(vault_fleet):
     missing = {f.evidence["ref"] for f in Finding.objects.filter(check_id="vault.inventory.missing")}
     assert missing == {"secret/payments/missing-one", "ghost-role"}
     wildcard = Finding.objects.get(check_id="vault.policy.wildcard", bot__name="ops-bot")
-    assert wildcard.evidence["path"] == "secret/*" and wildcard.subject.startswith("vault:test-vault:")
+    assert wildcard.evidence["path"] == "secret/*" and wildcard.subject == (
+        f"vault:{connector_key(wildcard.last_probe_run.connector_id)}:policy:ops-admin:secret/*@{bot_key(wildcard.bot_id)}")
 
 
 def test_credential_dates_are_recorded_from_kv_metadata(vault_fleet, bao):

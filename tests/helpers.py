@@ -1,0 +1,36 @@
+"""Helpers shared by the test packages: a free loopback port, and the one finding factory.
+
+Tests create findings only through `finding_make`, which goes through the product's upsert
+(`scanners.services.findings.finding_upsert`) with a *registered* check: an unknown check id, or a
+category that is not the check's, is an error instead of a finding no audit could ever produce."""
+
+from __future__ import annotations
+
+import itertools
+
+from devtools.ports import free_port  # noqa: F401  (the one helper, re-exported for tests)
+from scanners.models import Finding
+from scanners.registry import Hit, check_get
+from scanners.services.findings import finding_upsert
+
+_subjects = itertools.count(1)
+
+
+def finding_make(*, check_id: str, bot=None, subject: str | None = None, severity: str | None = None,
+                 title: str | None = None, evidence: dict | None = None, category: str | None = None,
+                 scope: str = "test", **stored) -> Finding:
+    """Upsert a finding of a registered check. `severity` and `title` override the check's as a Hit
+    may; `stored` sets fields a later audit or triage would (status, status_reason, first_seen,
+    last_seen, resolved_at, ...) directly on the stored row."""
+    chk = check_get(check_id)  # ProbeError naming an unknown id
+    if category is not None and category != chk.category:
+        raise ValueError(f"check {check_id!r} has category {str(chk.category)!r}, not {category!r}")
+    if subject is None:
+        subject = f"test:{bot.pk if bot else 'fleet'}:{next(_subjects)}"
+    hit = Hit(subject=subject, bot_id=bot.pk if bot else None, evidence=evidence or {"where": subject},
+              severity=severity, title=title)
+    finding = finding_upsert(check=chk, hit=hit, scope=scope)
+    if stored:
+        Finding.objects.filter(pk=finding.pk).update(**stored)
+        finding.refresh_from_db()
+    return finding
