@@ -154,7 +154,7 @@ class LeakViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         findings = leak_findings_visible(user=request.user)
-        rows = list(leak_rows(findings))
+        rows = [r for r in leak_rows(findings) if r["sfp"]]  # a leak is keyed by its secret's fingerprint
         bots = leak_bots(findings=findings, fingerprints=[r["sfp"] for r in rows])
         data = [{
             "secret_fingerprint": r["sfp"], "redacted": r["redacted"] or "", "rule_ids": json_list(r["rules"]),

@@ -7,6 +7,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.api.conftest import PERSONAS
+from tests.dashboard.conftest import make_finding
+
+LEAK = "d" * 64
 
 
 def api_routes():
@@ -29,7 +32,7 @@ def concrete(name, route, world):
     """A real URL for a route template, pointing at team A's objects (a viewer of B must get 404)."""
     pk = {"api-audit-run-detail": world["run"].pk,
           "api-probe-run-detail": world["run"].probe_runs.order_by("pk").first().pk}.get(name, world["f_leak"].pk)
-    values = {"slug": "payments" if name == "api-team-detail" else "pay-bot", "pk": str(pk)}
+    values = {"slug": "payments" if name == "api-team-detail" else "pay-bot", "pk": str(pk), "fingerprint": LEAK}
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], route)
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], url)
     return "/" + url.replace("^", "").replace("$", "")
@@ -43,6 +46,11 @@ def test_the_matrix_sees_every_resource():
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_every_endpoint_for_every_persona(api, world, persona):
+    make_finding(world["bot_a"], "git.secret.leaked", severity="high", subject="git:secret:matrix",
+                 evidence={"secret_fingerprint": LEAK, "redacted": "ghp_…(36)", "rule_ids": ["github-pat"],
+                           "repositories": ["payments-api"], "location_count": 1, "still_at_head": False,
+                           "confidence": "high", "locations": [{"repository": "payments-api", "file": "a.py",
+                                                                "line": 1, "rule_id": "github-pat"}]})
     client = api(persona)
     for name, route in api_routes():
         url = concrete(name, route, world)
@@ -52,7 +60,8 @@ def test_every_endpoint_for_every_persona(api, world, persona):
             assert response.status_code in (401, 403), url
             assert response.status_code != 200
             continue
-        team_a_object = "pay-bot" in url or "/teams/payments/" in url or f"/findings/{world['f_leak'].pk}/" in url
+        team_a_object = any(part in url for part in ("pay-bot", "/teams/payments/", f"/findings/{world['f_leak'].pk}/",
+                                                     f"/leaks/{LEAK}/"))
         if persona == "viewer_b" and team_a_object:
             assert response.status_code in (403, 404, 405), url
             assert response.status_code != 200

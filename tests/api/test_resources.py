@@ -33,19 +33,30 @@ def results(response):
     return body["results"] if isinstance(body, dict) and "results" in body else body
 
 
+def leak_evidence(fingerprint, *locations):
+    """Evidence as the git probe writes it: one secret, its locations (see scanners/git/leaks.py)."""
+    return {"secret_fingerprint": fingerprint, "redacted": "ghp_…(36)", "rule_ids": ["github-pat"],
+            "confidence": "high", "still_at_head": any(loc["still_at_head"] for loc in locations),
+            "repositories": sorted({loc["repository"] for loc in locations}), "location_count": len(locations),
+            "locations": list(locations)}
+
+
+def location(repository, *, at_tip):
+    return {"repository": repository, "file": "config/settings.py", "line": 12, "rule_id": "github-pat",
+            "commit": "a" * 40, "commit_date": "2026-11-01T10:00:00+00:00", "still_at_head": at_tip,
+            "confidence": "high", "redacted": "ghp_…(36)"}
+
+
 @pytest.fixture
 def leaks(world):
-    """Two leak findings of one secret (two bots, two repositories), and one of another team."""
-    evidence = {"repository": "payments-api", "file": "config/settings.py", "line": 12, "rule_id": "github-pat",
-                "commit": "a" * 40, "commit_date": "2026-11-01T10:00:00+00:00", "still_at_head": True,
-                "redacted": "ghp_…(36)", "secret_fingerprint": "f" * 64}
-    one = make_finding(world["bot_a"], "git.secret.leaked", severity="critical", category="leak",
-                       subject="git-leak:one", evidence=evidence)
-    two = make_finding(world["lonely"], "git.secret.leaked", severity="high", category="leak", subject="git-leak:two",
-                       evidence={**evidence, "repository": "tools", "still_at_head": False})
-    other = make_finding(world["bot_b"], "git.secret.leaked", severity="high", category="leak",
-                         subject="git-leak:other",
-                         evidence={**evidence, "repository": "platform", "secret_fingerprint": "e" * 64})
+    """One secret in two repositories (two bots), and one of another team."""
+    both = leak_evidence("f" * 64, location("payments-api", at_tip=True), location("tools", at_tip=False))
+    one = make_finding(world["bot_a"], "git.secret.leaked", severity="critical", subject="git:secret:one",
+                       evidence=both)
+    two = make_finding(world["lonely"], "git.secret.leaked", severity="critical", subject="git:secret:two",
+                       evidence=both)
+    other = make_finding(world["bot_b"], "git.secret.leaked", severity="high", subject="git:secret:other",
+                         evidence=leak_evidence("e" * 64, location("platform", at_tip=False)))
     return one, two, other
 
 
@@ -88,9 +99,11 @@ def test_findings_filter_and_paginate_by_cursor(api, world):
 def test_leaks_are_grouped_by_secret_with_every_location(api, leaks):
     groups = results(api("auditor").get("/api/v1/leaks/"))
     group = next(g for g in groups if g["secret_fingerprint"] == "f" * 64)
-    assert group["severity"] == "critical" and group["still_active"] is True
-    assert sorted(group["bots"]) == ["lonely-bot", "pay-bot"]
-    assert sorted(loc["repository"] for loc in group["locations"]) == ["payments-api", "tools"]
+    assert group["severity"] == "critical" and group["still_active"] is True and group["findings"] == 2
+    assert sorted(group["bots"]) == ["lonely-bot", "pay-bot"] and group["repositories"] == ["payments-api", "tools"]
+    detail = api("viewer_a").get(f"/api/v1/leaks/{'f' * 64}/").json()
+    assert sorted(loc["repository"] for loc in detail["locations"]) == ["payments-api", "tools"]
+    assert api("viewer_a").get(f"/api/v1/leaks/{'e' * 64}/").status_code == 404
 
 
 def test_triage_needs_an_auditor_and_a_reason_and_is_logged(api, world):
@@ -153,11 +166,11 @@ def test_fleet_sarif_is_valid(api, leaks, capsys):
     jsonschema.validate(body, SARIF)
     uris = sorted((r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"])
                   for r in body["runs"][0]["results"])
-    assert uris == ["payments-api", "platform", "tools"]
+    assert uris == ["payments-api", "payments-api", "platform", "tools", "tools"]  # per finding, per location
     call_command("findings", "--format", "sarif")
     out = json.loads(capsys.readouterr().out)
     jsonschema.validate(out, SARIF)
-    assert len(out["runs"][0]["results"]) == 3
+    assert len(out["runs"][0]["results"]) == 5
 
 
 def test_no_secret_value_in_any_api_output(api, world):
