@@ -56,5 +56,5 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         token = request.auth
-        ident = f"token:{token.pk}" if hasattr(token, "pk") else f"user:{request.user.pk}"
+        ident = f"token:{token.prefix}" if hasattr(token, "prefix") else f"user:{request.user.pk}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -152,9 +152,12 @@ class LeakViewSet(viewsets.GenericViewSet):
     lookup_field = "fingerprint"
     lookup_value_regex = "[0-9a-f]{64}"
 
+    def get_queryset(self):
+        return leak_findings_visible(user=self.request.user)
+
     def list(self, request):
-        findings = leak_findings_visible(user=request.user)
-        rows = [r for r in leak_rows(findings) if r["sfp"]]  # a leak is keyed by its secret's fingerprint
+        findings = self.get_queryset()
+        rows = list(leak_rows(findings))
         bots = leak_bots(findings=findings, fingerprints=[r["sfp"] for r in rows])
         data = [{
             "secret_fingerprint": r["sfp"], "redacted": r["redacted"] or "", "rule_ids": json_list(r["rules"]),

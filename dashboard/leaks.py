@@ -29,7 +29,7 @@ def leak_findings_visible(*, user) -> QuerySet[Finding]:
     """The git leak findings a user may see, each annotated with its secret fingerprint (`sfp`)."""
     # Cast: plain text, so `sfp__in` is SQL IN on every backend (SQLite reads a JSON key's IN list as JSON)
     return (findings_visible_to(user).filter(check_id__in=LEAK_CHECKS)
-            .annotate(sfp=Cast(KT("evidence__secret_fingerprint"), CharField())))
+            .annotate(sfp=Cast(KT("evidence__secret_fingerprint"), CharField())).filter(sfp__isnull=False))
 
 
 def leak_rows(findings: QuerySet[Finding]) -> QuerySet:
