@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
+from inventory.locations import text_redact
+
 from .models import SEVERITY_ORDER, AuditRun, Finding
 
 
@@ -35,7 +37,7 @@ def audit_run_summary(*, audit_run: AuditRun) -> dict:
     """The `audit --json` contract."""
     probes = [
         {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind,
-         "status": pr.status, "error": pr.error or None}
+         "status": pr.status, "error": text_redact(pr.error) or None}  # rows stored before redaction too
         for pr in audit_run.probe_runs.select_related("connector").order_by("pk")
     ]
     findings = [

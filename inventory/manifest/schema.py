@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.text import slugify
 
+from inventory.locations import location_check, userinfo_problem
 from inventory.models import Bot, Connector, Credential, Identity, Repository, Team
 
 from .errors import ManifestError, ManifestIssue
@@ -140,7 +141,7 @@ class _Validator:
     def repository(self, r):
         r.only("name", "url", "branches")
         name = r.string("name", required=True, max_length=_max(Repository, "name"))
-        url = r.string("url", required=True, max_length=_max(Repository, "url"))
+        url = r.string("url", required=True, max_length=_max(Repository, "url"), check=location_check)
         branches = r.string_list("branches", default=[])
         if r.ok:
             return RepositorySpec(name, url, tuple(branches), r.prefix, r.line)
@@ -160,6 +161,8 @@ class _Validator:
             if expected:
                 r.typed(key, expected)
             elif (problem := _json_problem(value)) is not None:
+                r.fail(key, problem)
+            if problem := next(filter(None, map(userinfo_problem, _strings(value))), None):
                 r.fail(key, problem)
         if r.ok:
             return ConnectorSpec(name, kind, enabled, _plain(options), r.prefix, r.line)
@@ -264,6 +267,18 @@ def _plain(value):
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
+
+
+def _strings(value):
+    """Every string inside an option value (lists and mappings walked)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
 
 
 def _json_problem(value):

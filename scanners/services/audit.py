@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.locations import text_redact
 from inventory.models import Connector
 from inventory.services import credentials_observe
 
@@ -50,7 +51,7 @@ def audit_run_start(*, trigger: str = "manual", connector_names: list[str] | Non
 
 def _finish(probe_run: ProbeRun, status: str, error: str = "") -> None:
     probe_run.status = status
-    probe_run.error = error
+    probe_run.error = text_redact(error)  # probe errors quote URLs and paths: never a credential
     probe_run.finished = timezone.now()
     probe_run.save(update_fields=["status", "error", "finished", "api_calls", "counts", "facts"])
 
@@ -100,7 +101,7 @@ def probe_run_execute(*, probe_run_id: int, raise_unavailable: bool = False) -> 
     except registry.ProbeUnavailable as exc:
         if raise_unavailable:
             probe_run.status = ProbeRun.Status.PENDING
-            probe_run.error = f"{label}: {exc} (will retry)"
+            probe_run.error = text_redact(f"{label}: {exc} (will retry)")
             probe_run.save(update_fields=["status", "error"])
             raise
         _finish(probe_run, ProbeRun.Status.FAILED, f"{label}: {exc}")
