@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= DATABASE_URL= DJANGO_SETTINGS_MODULE=botaudit.settings
 # AWS demo: a local moto server and fake credentials (moto accepts any; never real ones).
 DEMO_ENV += AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
-# Vault demo: a throwaway OpenBao dev server (scanners/vault/demo_server.py) with this root token.
+# Vault demo: a throwaway OpenBao dev server (devtools.openbao_server.py) with this root token.
 DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
@@ -33,8 +33,8 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-dev
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	@mkdir -p var; if [ -f var/moto.pid ]; then kill $$(cat var/moto.pid) 2>/dev/null || true; sleep 1; fi
-	$(PY) -m scanners.aws.demo_server --port 5055 > var/moto.log 2>&1 & echo $$! > var/moto.pid
-	$(DEMO_ENV) $(PY) -m scanners.vault.demo_server
+	$(PY) -m devtools.moto_server --port 5055 > var/moto.log 2>&1 & echo $$! > var/moto.pid
+	$(DEMO_ENV) $(PY) -m devtools.openbao_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
@@ -51,7 +51,8 @@ test: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/test_layers.py
 
 clean:
-	-test -x $(PY) && $(PY) -m scanners.vault.demo_server stop
+	-test -x $(PY) && $(PY) -m devtools.openbao_server stop
 	rm -rf $(VENV) var demo staticfiles

@@ -34,10 +34,10 @@ import requests  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from requests.adapters import HTTPAdapter  # noqa: E402
 
+from devtools.openbao import dev_server_start, dev_server_stop, free_port  # noqa: E402
 from inventory.models import Bot, Connector, Credential, Identity, Team  # noqa: E402
 from scanners.context import Fleet, ProbeContext  # noqa: E402
 from scanners.vault.collect import collect  # noqa: E402
-from scanners.vault.devserver import dev_server_start, dev_server_stop, free_port  # noqa: E402
 from scanners.vault.probe import CHECKS  # noqa: E402
 
 BOTS = 200

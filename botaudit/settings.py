@@ -35,7 +35,11 @@ INSTALLED_APPS = [
     "django_filters",
     "inventory",
     "scanners",
+    "dashboard",
 ]
+# Demo seeders, demo servers and bench seeding: development only, never in production.
+if DEBUG:
+    INSTALLED_APPS += ["devtools"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -169,7 +173,7 @@ BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=9
 BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
 
 # Dashboard (issue 6): a strict Content-Security-Policy header on every response.
-MIDDLEWARE += ["inventory.middleware.ContentSecurityPolicyMiddleware"]
+MIDDLEWARE += ["botaudit.middleware.ContentSecurityPolicyMiddleware"]
 
 # Git leak scanner (scanners/git).
 BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)

@@ -13,3 +13,6 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
+
+if "devtools" not in INSTALLED_APPS:  # noqa: F405
+    INSTALLED_APPS += ["devtools"]  # noqa: F405 - demo and bench seeders are exercised by the tests

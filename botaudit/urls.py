@@ -4,8 +4,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.urls import include, path
 
-from scanners.digest.views import digest_preview
-
 
 @login_not_required
 def healthz(request):
@@ -17,7 +15,5 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
-    path("digest/", digest_preview, name="digest_security"),
-    path("digest/<slug:team>/", digest_preview, name="digest_team"),
-    path("", include("inventory.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -14,7 +14,7 @@ from inventory.models import Bot, Credential, Team
 
 from ..models import SEVERITY_ORDER, BotScore, Category, Finding
 from ..scoring import risk_band
-from ..selectors import severity_counts
+from ..selectors.findings import severity_counts
 from .links import link_bot, link_digest, link_findings
 from .selectors import (
     credentials_overdue,

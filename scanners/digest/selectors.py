@@ -15,7 +15,7 @@ from inventory.credentials import credential_rotated_days, credential_rotation_o
 from inventory.models import Bot, Credential, Team
 
 from ..models import SEVERITY_ORDER, BotScore, Finding, ProbeRun
-from ..selectors import severity_counts
+from ..selectors.findings import severity_counts
 from .links import link_bot, link_digest, link_finding, link_findings
 from .weeks import Week
 

@@ -5,7 +5,7 @@ import pytest
 from inventory.models import Connector
 from scanners.models import BotScore, Finding, ProbeRun
 from scanners.registry import ProbeUnavailable
-from scanners.selectors import audit_run_wait
+from scanners.selectors.runs import audit_run_wait
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,8 @@ from inventory.locations import text_redact
 from inventory.models import Bot
 from scanners.models import AuditRun, Finding, ProbeRun
 from scanners.registry import ProbeError
-from scanners.selectors import audit_run_summary, audit_run_wait, severity_counts
+from scanners.selectors.findings import severity_counts
+from scanners.selectors.runs import audit_run_summary, audit_run_wait
 from scanners.services.audit import audit_run_in_process
 
 

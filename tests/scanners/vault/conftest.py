@@ -5,7 +5,7 @@ import secrets
 import hvac
 import pytest
 
-from scanners.vault.devserver import dev_server_start, dev_server_stop, free_port
+from devtools.openbao import dev_server_start, dev_server_stop, free_port
 
 from .scenario import fleet_create, vault_seed
 

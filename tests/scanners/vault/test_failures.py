@@ -6,10 +6,10 @@ import secrets
 import hvac
 import pytest
 
+from devtools.openbao import dev_server_start, dev_server_stop, free_port
 from inventory.models import Connector
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
-from scanners.vault.devserver import dev_server_start, dev_server_stop, free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 
+from devtools.openbao import dev_server_start, dev_server_stop, free_port
 from inventory.models import Connector
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
-from scanners.vault.devserver import dev_server_start, dev_server_stop, free_port
 
 from .scenario import CANARY
 

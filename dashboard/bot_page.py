@@ -1,0 +1,42 @@
+"""Reads for the Bot page: the bot (scoped), its credentials' rotation state, open findings grouped
+by category, and its score history."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from inventory.credentials import credential_age_days, credential_rotated_days, credential_rotation_overdue
+from inventory.models import Bot
+from inventory.selectors import bots_visible_to
+from scanners.models import SEVERITY_ORDER, BotScore, Category, Finding
+
+SCORE_HISTORY = 30
+
+
+def bot_page_bot(*, user) -> QuerySet[Bot]:
+    """The bots a user may open, with everything the page lists prefetched."""
+    return bots_visible_to(user).select_related("team").prefetch_related(
+        "identities", "credentials", "repositories",
+        Prefetch("findings", queryset=Finding.objects.filter(status=Finding.Status.OPEN), to_attr="open_findings"),
+    )
+
+
+def bot_page_data(*, bot: Bot, now) -> dict:
+    credentials = [
+        {"c": c, "age": credential_age_days(c, now=now), "since_rotation": credential_rotated_days(c, now=now),
+         "overdue": credential_rotation_overdue(c, now=now)}
+        for c in bot.credentials.all()
+    ]
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    groups: dict[str, list] = {}
+    for f in sorted(bot.open_findings, key=lambda f: (rank.get(f.severity, 9), f.check_id, f.subject)):
+        groups.setdefault(f.category, []).append(f)
+    labels = dict(Category.choices)
+    scores = list(BotScore.objects.filter(bot=bot).select_related("audit_run").order_by("-audit_run_id")
+                  [:SCORE_HISTORY])
+    return {
+        "credentials": credentials,
+        "finding_groups": [(labels.get(cat, cat), items) for cat, items in groups.items()],
+        "current": scores[0] if scores else None,
+        "history": [(f"audit #{s.audit_run_id} {s.audit_run.started:%Y-%m-%d}", s.score) for s in reversed(scores)],
+    }

@@ -1,0 +1,37 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboard.exports_log import export_record
+from dashboard.spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
+from inventory.models import Bot, Team
+
+
+class Command(BaseCommand):
+    help = "Write the audit spreadsheet (one row per bot credential) as CSV or XLSX."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+        parser.add_argument("--team", metavar="NAME", help="Only this team's bots.")
+        parser.add_argument("-o", "--output", metavar="FILE", help="Write here (default: standard output; "
+                            "XLSX needs a file).")
+
+    def handle(self, *args, format="csv", team=None, output=None, **options):
+        bots = Bot.objects.all()
+        if team:
+            found = Team.objects.filter(name=team).first() or Team.objects.filter(slug=team).first()
+            if found is None:
+                raise CommandError(f"--team {team!r}: no such team")
+            bots = bots.filter(team=found)
+        if format == "xlsx" and not output:
+            raise CommandError("--format xlsx writes a binary file: give -o FILE")
+        export_record(user=None, kind=f"audit.{format}", filters={"team": team, "command": "export_audit"})
+        rows = audit_rows(bots=bots)
+        if format == "xlsx":
+            xlsx_write(header=AUDIT_COLUMNS, rows=rows, target=output)
+            return
+        if not output:
+            for chunk in csv_lines(header=AUDIT_COLUMNS, rows=rows):
+                self.stdout.write(chunk, ending="")
+            return
+        with open(output, "w", newline="", encoding="utf-8") as out:
+            for chunk in csv_lines(header=AUDIT_COLUMNS, rows=rows):
+                out.write(chunk)

@@ -1,0 +1,115 @@
+"""Findings (list, triage, CSV export) and Runs (list, start an audit) pages. Thin views."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin, SingleTableView
+
+from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
+from dashboard.exports_log import export_record, filter_errors
+from dashboard.filters_findings import FindingFilter, TriageForm
+from dashboard.spreadsheet import csv_lines
+from dashboard.tables_findings import AuditRunTable, FindingTable
+from dashboard.views.fleet import PerPageMixin, UserFilterMixin
+from inventory.selectors import user_is_auditor
+from scanners.selectors.findings import findings_visible_to
+from scanners.selectors.runs import audit_runs_list
+from scanners.services.findings import findings_triage
+
+
+def _findings(user):
+    return findings_visible_to(user).select_related("bot", "bot__team").order_by("-id")
+
+
+class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+    table_class = FindingTable
+    filterset_class = FindingFilter
+    template_name = "dashboard/finding_list.html"
+
+    def get_queryset(self):
+        return _findings(self.request.user)
+
+    def get_table_kwargs(self):
+        return {} if user_is_auditor(self.request.user) else {"exclude": ("pk",)}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_triage=user_is_auditor(self.request.user), triage_form=TriageForm(),
+                                         **kwargs)
+
+
+def finding_detail(request, pk):
+    finding = get_object_or_404(_findings(request.user), pk=pk)
+    return render(request, "dashboard/finding_detail.html", {
+        "f": finding, "can_triage": user_is_auditor(request.user), "triage_form": TriageForm(),
+    })
+
+
+@require_POST
+def finding_triage(request):
+    if not user_is_auditor(request.user):
+        raise PermissionDenied("Only auditors triage findings.")
+    form = TriageForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    if not form.is_valid():
+        errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        messages.error(request, f"Nothing changed. {errors}")
+        return redirect(back or "finding_list")
+    ids = list(findings_visible_to(request.user).filter(pk__in=form.cleaned_data["pk"]).values_list("pk", flat=True))
+    count = findings_triage(finding_ids=ids, action=form.cleaned_data["action"], user=request.user,
+                            reason=form.cleaned_data["reason"])
+    messages.success(request, f"{count} finding(s): {form.cleaned_data['action'].replace('_', ' ')}.")
+    return redirect(back or "finding_list")
+
+
+def export_findings_csv(request):
+    filterset = FindingFilter(request.GET or None, queryset=_findings(request.user), user=request.user)
+    error = filter_errors(filterset)
+    if error:
+        return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
+    qs = filterset.qs if filterset.is_bound else filterset.queryset
+    export_record(user=request.user, kind="findings.csv", filters=request.GET)
+    rows = ([neutralise(v) for v in finding_row(f)] for f in qs.order_by("-id").iterator(chunk_size=2000))
+    response = StreamingHttpResponse(csv_lines(header=FINDING_COLUMNS, rows=rows),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="botaudit-findings.csv"'
+    return response
+
+
+class RunListView(PerPageMixin, SingleTableView):
+    table_class = AuditRunTable
+    template_name = "dashboard/run_list.html"
+
+    def get_queryset(self):
+        return audit_runs_list()
+
+    def get_table_pagination(self, table):
+        return {"per_page": 25}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_start=user_is_auditor(self.request.user),
+                                        show_errors=user_is_auditor(self.request.user), **kwargs)
+
+
+@require_POST
+def audit_start(request):
+    if not user_is_auditor(request.user):
+        raise PermissionDenied("Only auditors start audits.")
+    trigger = f"web:{request.user.get_username()}"[:50]
+    if settings.REDIS_URL:
+        from scanners.tasks import audit_fleet
+
+        audit_fleet.delay(trigger=trigger)
+        messages.success(request, "Audit queued: the workers will run it; refresh to follow it.")
+    else:
+        from scanners.services.audit import audit_run_in_process
+
+        run = audit_run_in_process(trigger=trigger)
+        messages.success(request, f"Audit #{run.pk} finished: {run.status}.")
+    return redirect("run_list")

@@ -1,0 +1,94 @@
+"""Overview, Fleet and Bot pages, and the audit spreadsheet exports. Thin: reads live in selectors."""
+
+import tempfile
+
+from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from dashboard.bot_page import bot_page_bot, bot_page_data
+from dashboard.charts import score_chart_svg, weekly_chart_svg
+from dashboard.exports_log import export_record, filter_errors
+from dashboard.filters_fleet import BotFilter
+from dashboard.fleet import fleet_rows
+from dashboard.overview import overview_data
+from dashboard.spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
+from dashboard.tables_fleet import BotTable, risk_cell
+
+PER_PAGE_CHOICES = (25, 50, 100, 250)
+
+
+class PerPageMixin:
+    def get_table_pagination(self, table):
+        try:
+            per_page = int(self.request.GET.get("per_page", 50))
+        except ValueError:
+            per_page = 50
+        return {"per_page": per_page if per_page in PER_PAGE_CHOICES else 50}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, **kwargs)
+
+
+class UserFilterMixin:
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
+
+
+def overview(request):
+    data = overview_data(user=request.user)
+    return render(request, "dashboard/overview.html", {**data, "weekly_svg": weekly_chart_svg(data["weekly"])})
+
+
+class BotListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+    table_class = BotTable
+    filterset_class = BotFilter
+    template_name = "dashboard/bot_list.html"
+
+    def get_queryset(self):
+        return fleet_rows(user=self.request.user)
+
+
+def bot_detail(request, slug):
+    bot = get_object_or_404(bot_page_bot(user=request.user), slug=slug)
+    data = bot_page_data(bot=bot, now=timezone.now())
+    return render(request, "dashboard/bot_detail.html", {
+        "bot": bot, **data, "risk": risk_cell(data["current"].score if data["current"] else None),
+        "score_svg": score_chart_svg(data["history"]),
+    })
+
+
+def _export_bots(request):
+    """(bots, error): the Fleet page's filters applied to what the user may see."""
+    filterset = BotFilter(request.GET or None, queryset=fleet_rows(user=request.user), user=request.user)
+    error = filter_errors(filterset)
+    return (filterset.qs if filterset.is_bound else filterset.queryset), error
+
+
+def _bad_filters(error):
+    return HttpResponseBadRequest(f"Nothing exported: bad filter {error}\n", content_type="text/plain")
+
+
+def export_audit_csv(request):
+    bots, error = _export_bots(request)
+    if error:
+        return _bad_filters(error)
+    export_record(user=request.user, kind="audit.csv", filters=request.GET)
+    lines = csv_lines(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="botaudit-audit.csv"'
+    return response
+
+
+def export_audit_xlsx(request):
+    bots, error = _export_bots(request)
+    if error:
+        return _bad_filters(error)
+    export_record(user=request.user, kind="audit.xlsx", filters=request.GET)
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    xlsx_write(header=AUDIT_COLUMNS, rows=audit_rows(bots=bots), target=target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename="botaudit-audit.xlsx",
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -1,0 +1,114 @@
+"""Seed a large synthetic fleet for the benchmarks (manage.py seed_bench). Deterministic (seeded RNG),
+bulk inserts only. Never for a real database: it refuses when bots already exist unless reset."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from inventory.models import Bot, Credential, Identity, Team
+from scanners.models import AuditRun, BotScore, Finding, ProbeRun
+
+ENVIRONMENTS = ["production", "staging", "dev"]
+STORES = ["aws_secretsmanager", "vault_kv", "env_var", "ci_variable"]
+CHECKS = [  # (check id, severity, category)
+    ("aws.key.stale", "high", "stale_credential"), ("aws.iam.wildcard_action", "critical", "over_broad_access"),
+    ("aws.iam.admin_policy", "high", "over_broad_access"), ("vault.policy.wildcard", "medium", "over_broad_access"),
+    ("vault.secret.stale", "medium", "stale_credential"), ("git.secret.leak", "critical", "leak"),
+    ("git.secret.leak_history", "high", "leak"), ("inventory.credential.no_rotation_policy", "low", "stale_credential"),
+    ("inventory.credential.outside_secrets_manager", "medium", "hygiene"), ("inventory.bot.no_owner", "medium",
+                                                                            "inventory_gap"),
+]
+BATCH = 5000
+
+
+def bench_reset() -> None:
+    """Wipe the inventory and findings (a benchmark database only): TRUNCATE on PostgreSQL outside a
+    transaction, DELETE in dependency order otherwise."""
+    from scanners.models import Digest
+
+    models = [BotScore, Finding, ProbeRun, AuditRun, Identity, Credential, Bot.repositories.through, Bot,
+              Team.members.through]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        tables = [m._meta.db_table for m in (*models, Team)]
+        with connection.cursor() as cur:
+            cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        return
+    Digest.objects.update(team=None)
+    with connection.cursor() as cur:
+        for model in (*models, Team):
+            cur.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - model table names
+
+
+@transaction.atomic
+def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per_bot: int = 20, teams: int = 20,
+               runs: int = 3, seed: int = 6) -> dict:
+    rng = random.Random(seed)
+    now = timezone.now()
+    team_objs = Team.objects.bulk_create(
+        [Team(name=f"team-{i:02d}", slug=f"team-{i:02d}", email=f"team-{i:02d}@example.com") for i in range(teams)])
+    bot_objs = Bot.objects.bulk_create([
+        Bot(name=f"bench-bot-{i:05d}", slug=f"bench-bot-{i:05d}", team=team_objs[i % teams],
+            owner_email=f"owner{i % 500}@example.com", environment=ENVIRONMENTS[i % 3],
+            description=f"synthetic bot {i}") for i in range(bots)], batch_size=BATCH)
+    Identity.objects.bulk_create([
+        Identity(bot=b, kind="aws_iam_user", ref=f"arn:aws:iam::123456789012:user/{b.name}") for b in bot_objs],
+        batch_size=BATCH)
+    creds = []
+    for b in bot_objs:
+        for j in range(credentials_per_bot):
+            created = now - timedelta(days=rng.randint(1, 700))
+            creds.append(Credential(
+                bot=b, name=f"cred-{j}", store=STORES[j % len(STORES)], ref=f"secret/{b.team_id}/{b.name}/{j}",
+                service=rng.choice(["stripe", "github", "slack", "aws"]), rotation_days=rng.choice([None, 30, 90]),
+                created_at=created, last_rotated_at=created + timedelta(days=rng.randint(0, 30)),
+                last_used_at=now - timedelta(days=rng.randint(0, 60)), observed_at=now))
+    Credential.objects.bulk_create(creds, batch_size=BATCH)
+    run_objs = [AuditRun.objects.create(status="ok", trigger="bench") for _ in range(runs)]
+    for k, run in enumerate(run_objs):
+        AuditRun.objects.filter(pk=run.pk).update(started=now - timedelta(days=7 * (runs - k)),
+                                                  finished=now - timedelta(days=7 * (runs - k), minutes=-5))
+        ProbeRun.objects.bulk_create([ProbeRun(audit_run=run, kind=kind, scope=kind, status="ok", started=now,
+                                               finished=now, api_calls=rng.randint(10, 900))
+                                      for kind in ("inventory", "aws", "vault", "git")])
+    findings, points = [], {}
+    weights = settings.BOTAUDIT_SEVERITY_WEIGHTS
+    for b in bot_objs:
+        exposure = rng.random() ** 2  # most bots are mostly clean, a few are a mess
+        for j in range(findings_per_bot):
+            check_id, severity, category = CHECKS[(j + b.pk) % len(CHECKS)]
+            subject = f"bench:{b.name}:{j}"
+            if rng.random() < exposure:
+                status = "open" if rng.random() < 0.85 else "acknowledged"
+            else:
+                status = "resolved" if rng.random() < 0.9 else "false_positive"
+            if status in ("open", "acknowledged"):
+                points[b.pk] = points.get(b.pk, 0) + weights[severity]
+            first = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
+            findings.append(Finding(
+                check_id=check_id, severity=severity, category=category, owasp_nhi="NHI7", title=f"{check_id} on {j}",
+                bot=b, subject=subject, evidence={"credential": f"cred-{j % credentials_per_bot}", "n": j},
+                remediation="Fix it.", scope=check_id.split(".")[0],
+                fingerprint=hashlib.sha256(f"{check_id}\x1f{subject}".encode()).hexdigest(), status=status,
+                first_seen=first, last_seen=now,
+                resolved_at=first + timedelta(days=rng.randint(1, 20)) if status == "resolved" else None))
+        if len(findings) >= BATCH:
+            Finding.objects.bulk_create(findings, batch_size=BATCH)
+            findings = []
+    Finding.objects.bulk_create(findings, batch_size=BATCH)
+    scores = []  # the latest run scores what is open now; earlier runs drift towards it
+    for k, run in enumerate(run_objs):
+        for b in bot_objs:
+            raw = max(0, points.get(b.pk, 0) - rng.randint(0, 30) * (runs - 1 - k))
+            scores.append(BotScore(bot=b, audit_run=run, score=min(raw, 100), breakdown={"raw": raw}))
+    BotScore.objects.bulk_create(scores, batch_size=BATCH)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return {"teams": teams, "bots": bots, "credentials": len(creds), "findings": bots * findings_per_bot,
+            "scores": len(scores)}

@@ -1,0 +1,46 @@
+"""Reads of audit and probe runs."""
+
+from __future__ import annotations
+
+import time
+
+from django.db.models import QuerySet
+
+from inventory.locations import text_redact
+
+from ..models import AuditRun
+from .findings import findings_list
+
+
+def audit_runs_list() -> QuerySet[AuditRun]:
+    return AuditRun.objects.prefetch_related("probe_runs__connector").order_by("-started")
+
+
+def audit_run_latest() -> AuditRun | None:
+    return audit_runs_list().exclude(finished=None).first()
+
+
+def audit_run_summary(*, audit_run: AuditRun) -> dict:
+    """The `audit --json` contract."""
+    probes = [
+        {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind,
+         "status": pr.status, "error": text_redact(pr.error) or None}  # rows stored before redaction too
+        for pr in audit_run.probe_runs.select_related("connector").order_by("pk")
+    ]
+    findings = [
+        {"check_id": f.check_id, "severity": f.severity, "category": f.category,
+         "bot": f.bot.name if f.bot else None, "subject": f.subject, "fingerprint": f.fingerprint,
+         "status": f.status}
+        for f in findings_list().filter(last_probe_run__audit_run=audit_run)
+    ]
+    return {"audit_run": audit_run.pk, "status": audit_run.status, "probes": probes, "findings": findings}
+
+
+def audit_run_wait(*, audit_run_id: int, timeout: float, poll: float = 0.3) -> AuditRun | None:
+    """Poll until the audit run has finished; None when `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = AuditRun.objects.get(pk=audit_run_id)
+        if run.finished or time.monotonic() >= deadline:
+            return run if run.finished else None
+        time.sleep(poll)
