@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .text import control_problem
+
 ALLOWED_SCHEMES = ("file", "git", "http", "https", "ssh")
 TRANSPORT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 SCP_LIKE = re.compile(r"^(?P<user>[^@/]+)@(?P<host>[^@/:]+):(?P<path>.*)$")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # userinfo of a URL (scheme://user:pass@), and user:pass@ in scp-like or bare forms
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s@'\"<>]*@")
 _BARE_USERINFO = re.compile(r"(?<![\w/.%+-])[\w.%+-]+:(?!//)[^\s@'\"<>]+@")
@@ -59,8 +60,8 @@ def location_parse(text: str) -> Location:
     """A clone URL or a local path, validated. Raises LocationError naming the problem."""
     if not isinstance(text, str) or not text.strip():
         raise LocationError("empty repository location")
-    if CONTROL.search(text):
-        raise LocationError(f"{text!r}: control characters are not allowed in a repository location")
+    if problem := control_problem(text):
+        raise LocationError(f"{text!r}: {problem} (control characters are not allowed in a location)")
     if text.startswith("-"):
         raise LocationError(f"{text}: must not start with '-' (it would be read as an option)")
     if TRANSPORT_PREFIX.match(text):
