@@ -175,6 +175,11 @@ BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
 # Dashboard (issue 6): a strict Content-Security-Policy header on every response.
 MIDDLEWARE += ["botaudit.middleware.ContentSecurityPolicyMiddleware"]
 
+# Dashboard: page values cached per data generation (bumped by every audit, triage and inventory
+# write) and viewer scope; this is only the upper bound of an entry's life.
+# Off without REDIS_URL: a per-process cache would not see the other web processes' writes.
+BOTAUDIT_PAGE_CACHE_SECONDS = env.int("BOTAUDIT_PAGE_CACHE_SECONDS", default=3600 if REDIS_URL else 0)
+
 # Git leak scanner (scanners/git).
 BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)
 BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local repositories must be under one

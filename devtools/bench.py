@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dashboard.cache import generation_bump
 from inventory.models import Bot, Credential, Identity, Team
 from scanners.models import AuditRun, BotScore, Finding, ProbeRun
 
@@ -38,11 +39,13 @@ def bench_reset() -> None:
         tables = [m._meta.db_table for m in (*models, Team)]
         with connection.cursor() as cur:
             cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        generation_bump()
         return
     Digest.objects.update(team=None)
     with connection.cursor() as cur:
         for model in (*models, Team):
             cur.execute(f"DELETE FROM {model._meta.db_table}")  # noqa: S608 - model table names
+    generation_bump()
 
 
 @transaction.atomic
@@ -110,5 +113,6 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
+    generation_bump()  # bulk inserts send no signals: the pages' cached values are stale now
     return {"teams": teams, "bots": bots, "credentials": len(creds), "findings": bots * findings_per_bot,
             "scores": len(scores)}

@@ -39,3 +39,12 @@ def celery_worker(settings):
     app.conf.task_always_eager = False
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Every test starts from a new data generation: nothing cached by an earlier test (whose rows
+    were rolled back) can be served to it."""
+    from dashboard.cache import generation_advance
+
+    generation_advance()

@@ -1,14 +1,19 @@
 """Overview, Fleet and Bot pages, and the audit spreadsheet exports. Thin: reads live in selectors."""
 
 import tempfile
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from dashboard.bot_page import bot_page_bot, bot_page_data
+from dashboard.cache import cached, generation, page_cache_key, scope_key
 from dashboard.charts import score_chart_svg, weekly_chart_svg
 from dashboard.exports_log import export_record, filter_errors
 from dashboard.filters_fleet import BotFilter
@@ -20,16 +25,45 @@ from dashboard.tables_fleet import BotTable, risk_cell
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 
 
+class CachedCountPaginator(Paginator):
+    """The row count (a COUNT over the filtered rows, the costliest query of a list page) computed
+    once per data generation, viewer scope and filter."""
+
+    def __init__(self, *args, count_cache: tuple, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_cache = count_cache
+
+    @cached_property
+    def count(self):
+        name, user, params = self.count_cache
+        return cached(name=name, user=user, params=params, compute=lambda: Paginator.count.func(self))
+
+
+def _filter_params(request) -> str:
+    """The query string without what does not change which rows there are (page, sort, page size)."""
+    return urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values
+                            if k not in ("page", "sort", "per_page")))
+
+
 class PerPageMixin:
+    """Page size choices, and the list page's costly parts cached per data generation and viewer
+    scope: the row count, and the rendered table (keyed by the whole query string)."""
+
     def get_table_pagination(self, table):
         try:
             per_page = int(self.request.GET.get("per_page", 50))
         except ValueError:
             per_page = 50
-        return {"per_page": per_page if per_page in PER_PAGE_CHOICES else 50}
+        return {"per_page": per_page if per_page in PER_PAGE_CHOICES else 50,
+                "paginator_class": CachedCountPaginator,
+                "count_cache": (f"{type(self).__name__}.count", self.request.user, _filter_params(self.request))}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, **kwargs)
+        request = self.request
+        key = page_cache_key(f"{type(self).__name__}.table", scope_key(request.user), generation(),
+                             request.GET.urlencode())
+        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, table_cache_key=key,
+                                        table_cache_seconds=settings.BOTAUDIT_PAGE_CACHE_SECONDS, **kwargs)
 
 
 class UserFilterMixin:
@@ -38,7 +72,7 @@ class UserFilterMixin:
 
 
 def overview(request):
-    data = overview_data(user=request.user)
+    data = cached(name="overview", user=request.user, compute=lambda: overview_data(user=request.user))
     return render(request, "dashboard/overview.html", {**data, "weekly_svg": weekly_chart_svg(data["weekly"])})
 
 
