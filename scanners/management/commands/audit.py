@@ -61,7 +61,7 @@ class Command(BaseCommand):
         w("\n{:<24} {:<10} {:<8} {:>6} {:>9}  {}".format("PROBE", "KIND", "STATUS", "CALLS", "FINDINGS", "ERROR"))
         for pr in run.probe_runs.select_related("connector").order_by("pk"):
             label = pr.connector.name if pr.connector else "(inventory)"
-            error = text_redact(pr.error).splitlines()[0][:80] if pr.error else ""
+            error = pr.error_shown.splitlines()[0][:80] if pr.error else ""
             w(f"{label:<24} {pr.kind:<10} {pr.status:<8} {pr.api_calls:>6} {pr.counts.get('findings', 0):>9}  {error}")
 
 
