@@ -14,3 +14,14 @@ def control_problem(text: str, *, multiline: bool = False) -> str | None:
     if found:
         return f"control character U+{ord(found.group()):04X} at position {found.start() + 1} is not allowed"
     return None
+
+
+def text_printable(text: str) -> str:
+    """`text` for a terminal: every control character (newline included) as a visible escape such as
+    \\n or \\x1b, so a hostile file name can neither break a table row nor send escape sequences."""
+    return "".join(ch if not (_CONTROL.match(ch) or _LINE_BREAKS.match(ch)) else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 256
+                                                              else f"\\u{ord(ch):04x}")

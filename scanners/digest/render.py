@@ -38,13 +38,19 @@ def digest_subject(data: dict) -> str:
     return header_value(f"[BotAudit] {who}: {state} \u2014 week {data['week']}")
 
 
+def _plain(text: str) -> str:
+    """A plain str, not the SafeString render_to_string returns: the text part is rendered with
+    autoescape off, so it must never be trusted as HTML (the preview page escapes it like any text)."""
+    return "".join([text])
+
+
 def digest_render(data: dict) -> RenderedDigest:
     base = TEMPLATES[data["kind"]]
     context = {"d": data, "subject": digest_subject(data)}
     body_html = render_to_string(f"{base}_body.html", context)
     return RenderedDigest(
         subject=context["subject"],
-        text=render_to_string(f"{base}.txt", context),
+        text=_plain(render_to_string(f"{base}.txt", context)),
         html=render_to_string("email/document.html", {**context, "body": body_html}),
         body_html=body_html,
     )

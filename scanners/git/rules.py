@@ -11,6 +11,8 @@ from pathlib import Path
 
 import re2
 
+from inventory.text import control_problem
+
 DEFAULT_RULES = Path(__file__).with_name("rules") / "default.toml"
 _OPTIONS = re2.Options()
 _OPTIONS.max_mem = 64 << 20
@@ -103,10 +105,15 @@ def _allowlists(raw: dict, where: str) -> list[Allowlist]:
     return out
 
 
+MAX_RULE_ID = 100  # GitLeakRecord.rule_id
+
+
 def _rule(raw: dict, where: str) -> Rule:
     rule_id = raw.get("id")
     if not rule_id or not isinstance(rule_id, str):
         raise RuleError(f"{where}: every [[rules]] needs a string id")
+    if len(rule_id) > MAX_RULE_ID or control_problem(rule_id):
+        raise RuleError(f"{where}: rule id {rule_id[:40]!r}: at most {MAX_RULE_ID} printable characters")
     where = f"{where} rule {rule_id!r}"
     if "regex" not in raw and "path" not in raw:
         raise RuleError(f"{where}: needs a regex (path-only rules are not supported)")
