@@ -79,6 +79,9 @@ def test_the_probe_stores_odd_names_as_data(db, hostile_repo, make_bot, settings
     stored = [f for f in files if f.endswith("/deep.env") and f.startswith("d" * 200)]
     assert len(stored) == 1 and len(stored[0]) <= 1000 and stored[0] != long_name
     assert Bot.objects.get().findings.count() >= len(ODD_NAMES)
+    table = io.StringIO()
+    call_command("findings", "--format", "table", stdout=table)
+    assert "\x1b" not in table.getvalue() and "\r" not in table.getvalue() and "esc\\x1b[2J" in table.getvalue()
     second = audit_run_in_process(connector_names=["git"])  # incremental: the same findings, none resolved
     assert second.probe_runs.get(kind="git").counts.get("resolved") == 0
 
