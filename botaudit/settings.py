@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "inventory",
     "scanners",
     "dashboard",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 # Demo seeders, demo servers and bench seeding: development only, never in production.
 if DEBUG:
@@ -179,6 +183,34 @@ MIDDLEWARE += ["botaudit.middleware.ContentSecurityPolicyMiddleware"]
 # write) and viewer scope; this is only the upper bound of an entry's life.
 # Off without REDIS_URL: a per-process cache would not see the other web processes' writes.
 BOTAUDIT_PAGE_CACHE_SECONDS = env.int("BOTAUDIT_PAGE_CACHE_SECONDS", default=3600 if REDIS_URL else 0)
+
+# REST API (/api/v1/): bearer tokens (hashed) or a session; per-token rate limit; OpenAPI 3.1 schema.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.BearerTokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.TokenScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("BOTAUDIT_API_RATE", default="600/min")},
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BotAudit API",
+    "DESCRIPTION": "Inventory, findings, leaks and audits of a bot fleet. Never a secret value.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_PERMISSIONS": ["api.auth.TokenScopes"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.errors_document"],
+    "ENUM_NAME_OVERRIDES": {"FindingStatusEnum": "scanners.models.Finding.Status",
+                            "AuditRunStatusEnum": "scanners.models.AuditRun.Status",
+                            "ProbeRunStatusEnum": "scanners.models.ProbeRun.Status",
+                            "BotStatusEnum": "inventory.models.Bot.Status"},
+}
 
 # Git leak scanner (scanners/git).
 BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)

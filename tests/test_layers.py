@@ -1,4 +1,4 @@
-"""The import-layer contract: inventory <- scanners <- dashboard, devtools above all, no cycles.
+"""The import-layer contract: inventory <- scanners <- dashboard <- api, devtools above all, no cycles.
 
 A package may import only from packages below it. Read from the source with `ast` (every
 `import` and `from ... import`, also inside functions), so a lazy import cannot hide a back edge.
@@ -15,7 +15,8 @@ ALLOWED = {
     "inventory": set(),
     "scanners": {"inventory"},
     "dashboard": {"inventory", "scanners"},
-    "devtools": {"inventory", "scanners", "dashboard"},
+    "api": {"inventory", "scanners", "dashboard"},
+    "devtools": {"inventory", "scanners", "dashboard", "api"},
 }
 PROJECT = set(ALLOWED) | {"botaudit"}
 

@@ -1,6 +1,5 @@
 """Findings (list, triage, CSV export) and Runs (list, start an audit) pages. Thin views."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
+from dashboard.actions import audit_request, findings_triage_visible
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.exports_log import export_record, filter_errors
 from dashboard.filters_findings import FindingFilter, TriageForm
@@ -19,7 +19,6 @@ from dashboard.views.fleet import PerPageMixin, UserFilterMixin
 from inventory.selectors import user_is_auditor
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
-from scanners.services.findings import findings_triage
 
 
 def _findings(user):
@@ -61,9 +60,8 @@ def finding_triage(request):
         errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         messages.error(request, f"Nothing changed. {errors}")
         return redirect(back or "finding_list")
-    ids = list(findings_visible_to(request.user).filter(pk__in=form.cleaned_data["pk"]).values_list("pk", flat=True))
-    count = findings_triage(finding_ids=ids, action=form.cleaned_data["action"], user=request.user,
-                            reason=form.cleaned_data["reason"])
+    count = findings_triage_visible(user=request.user, finding_ids=form.cleaned_data["pk"],
+                                    action=form.cleaned_data["action"], reason=form.cleaned_data["reason"])
     messages.success(request, f"{count} finding(s): {form.cleaned_data['action'].replace('_', ' ')}.")
     return redirect(back or "finding_list")
 
@@ -99,17 +97,6 @@ class RunListView(PerPageMixin, SingleTableView):
 
 @require_POST
 def audit_start(request):
-    if not user_is_auditor(request.user):
-        raise PermissionDenied("Only auditors start audits.")
-    trigger = f"web:{request.user.get_username()}"[:50]
-    if settings.REDIS_URL:
-        from scanners.tasks import audit_fleet
-
-        audit_fleet.delay(trigger=trigger)
-        messages.success(request, "Audit queued: the workers will run it; refresh to follow it.")
-    else:
-        from scanners.services.audit import audit_run_in_process
-
-        run = audit_run_in_process(trigger=trigger)
-        messages.success(request, f"Audit #{run.pk} finished: {run.status}.")
+    message, _run = audit_request(user=request.user)
+    messages.success(request, message)
     return redirect("run_list")

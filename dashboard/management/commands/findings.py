@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
+from dashboard.interchange import defectdojo_document, sarif_document
 from dashboard.spreadsheet import csv_lines
 from inventory.text import text_printable
 from scanners.models import Finding
@@ -10,10 +11,11 @@ from scanners.selectors.findings import findings_list
 
 
 class Command(BaseCommand):
-    help = "List findings as a table, JSON or CSV (the same columns as /export/findings.csv)."
+    help = ("List findings as a table, JSON or CSV (the same columns as /export/findings.csv), as DefectDojo "
+            "Generic Findings Import JSON, or the leak findings as SARIF 2.1.0.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["table", "json", "csv"], default="table")
+        parser.add_argument("--format", choices=["table", "json", "csv", "defectdojo", "sarif"], default="table")
         parser.add_argument("--status", choices=[s.value for s in Finding.Status])
         parser.add_argument("--severity", choices=[s for s, _ in Finding._meta.get_field("severity").choices])
         parser.add_argument("--bot", metavar="NAME")
@@ -23,6 +25,10 @@ class Command(BaseCommand):
     def handle(self, *args, format="table", status=None, severity=None, bot=None, team=None, check_id=None,
                **options):
         findings = findings_list(status=status, bot=bot, team=team, severity=severity, check_id=check_id)
+        if format in ("defectdojo", "sarif"):
+            document = defectdojo_document if format == "defectdojo" else sarif_document
+            self.stdout.write(json.dumps(document(findings.iterator(chunk_size=2000)), indent=2))
+            return
         rows = (finding_row(f) for f in findings.iterator(chunk_size=2000))
         if format == "json":
             self.stdout.write(json.dumps({"findings": [dict(zip(FINDING_COLUMNS, r, strict=True)) for r in rows]},

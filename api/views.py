@@ -1,0 +1,245 @@
+"""`/api/v1/`: read-only resources scoped exactly like the pages (the same selectors), plus triage
+and starting an audit for auditors. Thin: reads are the selectors', writes `dashboard.actions`'."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import django_filters as filters
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, pagination, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.actions import audit_request, findings_triage_visible
+from dashboard.filters_findings import FindingFilter
+from dashboard.fleet import fleet_rows
+from dashboard.interchange import defectdojo_document, leak_locations, sarif_document
+from inventory.selectors import teams_visible_to, user_is_auditor
+from scanners import registry
+from scanners.models import SEVERITY_ORDER, BotScore, Category, ProbeRun
+from scanners.selectors.findings import findings_visible_to
+from scanners.selectors.runs import audit_runs_list
+
+from . import serializers as s
+from .auth import AuditorOnly, TokenScopes
+
+
+class Cursor(pagination.CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "-id"
+
+
+class ByName(Cursor):
+    ordering = "name"
+
+
+class DefectDojoRenderer(renderers.JSONRenderer):
+    format = "defectdojo"
+    media_type = "application/vnd.defectdojo.generic+json"
+
+
+class SarifRenderer(renderers.JSONRenderer):
+    format = "sarif"
+    media_type = "application/sarif+json"
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.TeamSerializer
+    pagination_class = ByName
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return teams_visible_to(self.request.user)
+
+
+class BotFilter(filters.FilterSet):
+    team = filters.CharFilter(field_name="team__slug")
+    environment = filters.CharFilter()
+    status = filters.CharFilter()
+
+
+class BotViewSet(viewsets.ReadOnlyModelViewSet):
+    pagination_class = ByName
+    lookup_field = "slug"
+    filterset_class = BotFilter
+
+    def get_queryset(self):
+        qs = fleet_rows(user=self.request.user).select_related("team")
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("identities", "credentials", "repositories")
+        return qs
+
+    def get_serializer_class(self):
+        return s.BotDetailSerializer if self.action == "retrieve" else s.BotSerializer
+
+    @extend_schema(responses=s.ScoreSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def scores(self, request, slug=None):
+        """The bot's score history, newest first, each with the breakdown that explains it."""
+        bot = self.get_object()
+        paginator = Cursor()
+        page = paginator.paginate_queryset(BotScore.objects.filter(bot=bot), request, view=self)
+        return paginator.get_paginated_response(s.ScoreSerializer(page, many=True).data)
+
+
+class FindingApiFilter(FindingFilter):
+    last_seen = filters.IsoDateTimeFromToRangeFilter()
+    first_seen_after = filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="gte")
+    first_seen_before = filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="lt")
+
+    class Meta(FindingFilter.Meta):
+        fields = [*FindingFilter.Meta.fields, "last_seen"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, user=getattr(request, "user", None), **kwargs)
+
+
+class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.FindingSerializer
+    pagination_class = Cursor
+    filterset_class = FindingApiFilter
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, DefectDojoRenderer, SarifRenderer]
+
+    def get_queryset(self):
+        return findings_visible_to(self.request.user).select_related("bot", "bot__team")
+
+    def get_renderers(self):
+        """DefectDojo and SARIF are formats of the list only."""
+        renderers_ = super().get_renderers()
+        return renderers_ if self.action == "list" else [r for r in renderers_ if r.format in ("json", "api")]
+
+    @extend_schema(responses={
+        (200, "application/json"): s.FindingSerializer(many=True),
+        (200, "application/vnd.defectdojo.generic+json"): s.DefectDojoDocumentSerializer,
+        (200, "application/sarif+json"): OpenApiTypes.OBJECT,
+    }, description="Findings the caller may see, newest first (cursor pagination). With "
+                               "`?format=defectdojo`: DefectDojo Generic Findings Import JSON of every matching "
+                               "finding; `?format=sarif`: SARIF 2.1.0 of the matching leak findings (both "
+                               "unpaginated, same filters).")
+    def list(self, request, *args, **kwargs):
+        fmt = request.accepted_renderer.format
+        if fmt in ("defectdojo", "sarif"):
+            qs = self.filter_queryset(self.get_queryset()).order_by("-id")
+            build = defectdojo_document if fmt == "defectdojo" else sarif_document
+            return Response(build(qs.iterator(chunk_size=2000)))
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=s.TriageSerializer, responses=s.FindingSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[TokenScopes, AuditorOnly])
+    def triage(self, request, pk=None):
+        """Acknowledge, mark false positive or reopen, with a required reason (written to the audit log)."""
+        finding = self.get_object()
+        body = s.TriageSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        findings_triage_visible(user=request.user, finding_ids=[finding.pk], action=body.validated_data["action"],
+                                reason=body.validated_data["reason"])
+        finding.refresh_from_db()
+        return Response(s.FindingSerializer(finding).data)
+
+
+class LeakViewSet(viewsets.GenericViewSet):
+    """Leak findings grouped by secret: one entry per secret fingerprint, with every location."""
+
+    serializer_class = s.LeakSerializer
+
+    def get_queryset(self):
+        return (findings_visible_to(self.request.user).filter(category=Category.LEAK)
+                .select_related("bot").order_by("first_seen", "id"))
+
+    def list(self, request):
+        rank = {sev: i for i, sev in enumerate(SEVERITY_ORDER)}
+        groups: dict[str, dict] = {}
+        seen_locations: dict[str, set] = defaultdict(set)
+        for f in self.get_queryset():
+            key = (f.evidence or {}).get("secret_fingerprint") or f.fingerprint
+            group = groups.setdefault(key, {
+                "secret_fingerprint": key, "redacted": (f.evidence or {}).get("redacted", ""), "rule_ids": [],
+                "severity": f.severity, "still_active": False, "bots": [], "findings": [], "statuses": [],
+                "first_seen": f.first_seen, "locations": []})
+            group["findings"].append(f.pk)
+            group["statuses"].append(f.status)
+            if rank.get(f.severity, 9) < rank.get(group["severity"], 9):
+                group["severity"] = f.severity
+            if f.bot and f.bot.slug not in group["bots"]:
+                group["bots"].append(f.bot.slug)
+            for loc in leak_locations(f):
+                where = (loc.get("repository"), loc.get("file"), loc.get("line"), loc.get("commit"))
+                if where in seen_locations[key]:
+                    continue
+                seen_locations[key].add(where)
+                group["locations"].append(loc)
+                group["still_active"] |= bool(loc.get("still_at_head"))
+                if loc.get("rule_id") and loc["rule_id"] not in group["rule_ids"]:
+                    group["rule_ids"].append(loc["rule_id"])
+        data = sorted(groups.values(), key=lambda g: (rank.get(g["severity"], 9), g["first_seen"]))
+        return Response(s.LeakSerializer(data, many=True).data)
+
+
+class AuditRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.AuditRunSerializer
+    pagination_class = Cursor
+
+    def get_queryset(self):
+        return audit_runs_list()
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "show_errors": user_is_auditor(self.request.user)}
+
+    def get_permissions(self):
+        return [*super().get_permissions(), AuditorOnly()] if self.action == "create" else super().get_permissions()
+
+    @extend_schema(request=None, responses={201: s.AuditRunSerializer, 202: None})
+    def create(self, request, *args, **kwargs):
+        """Start an audit (auditors): run in-process without Redis (201 with the run), else queued (202)."""
+        message, run = audit_request(user=request.user)
+        if run is None:
+            return Response({"detail": message}, status=status.HTTP_202_ACCEPTED)
+        run = get_object_or_404(self.get_queryset(), pk=run.pk)
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class ProbeRunFilter(filters.FilterSet):
+    audit_run = filters.NumberFilter()
+    kind = filters.CharFilter()
+    status = filters.CharFilter()
+
+
+class ProbeRunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ProbeRunSerializer
+    pagination_class = Cursor
+    filterset_class = ProbeRunFilter
+
+    def get_queryset(self):
+        return ProbeRun.objects.select_related("connector")
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "show_errors": user_is_auditor(self.request.user)}
+
+
+class CheckList(APIView):
+    """The check catalogue: every registered check with its metadata."""
+
+    @extend_schema(responses=s.CheckSerializer(many=True))
+    def get(self, request):
+        rows = [{"id": c.id, "kind": kind, "severity": c.severity, "category": c.category, "owasp": c.owasp,
+                 "title": c.title, "remediation": c.remediation}
+                for kind, probe in sorted(registry.kinds().items()) for c in probe.checks]
+        return Response(s.CheckSerializer(rows, many=True).data)
+
+
+
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other /api/v1/ path: a JSON 404 like every API error (not the HTML page)."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": "Not found."}, status=404)
