@@ -81,7 +81,7 @@ class BotViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=s.ScoreSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def scores(self, request, slug=None):
+    def scores(self, request, slug=None, format=None):  # format: the router's .json suffix
         """The bot's score history, newest first, each with the breakdown that explains it."""
         bot = self.get_object()
         paginator = Cursor()
@@ -133,7 +133,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.TriageSerializer, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"], permission_classes=[TokenScopes, AuditorOnly])
-    def triage(self, request, pk=None):
+    def triage(self, request, pk=None, format=None):  # format: the router's .json suffix
         """Acknowledge, mark false positive or reopen, with a required reason (written to the audit log)."""
         finding = self.get_object()
         body = s.TriageSerializer(data=request.data)
@@ -153,7 +153,7 @@ class LeakViewSet(viewsets.GenericViewSet):
         return (findings_visible_to(self.request.user).filter(category=Category.LEAK)
                 .select_related("bot").order_by("first_seen", "id"))
 
-    def list(self, request):
+    def list(self, request, format=None):  # format: the router's .json suffix
         rank = {sev: i for i, sev in enumerate(SEVERITY_ORDER)}
         groups: dict[str, dict] = {}
         seen_locations: dict[str, set] = defaultdict(set)
