@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from dashboard.fleet import LEAK, RISK_BANDS, SEVERITIES, STALE, bots_with_open
 from inventory.models import Bot, Team
-from inventory.selectors import bots_visible_to, teams_visible_to
+from inventory.selectors import teams_visible_to
 
 YES_NO = [("yes", "yes"), ("no", "no")]
 
@@ -28,13 +28,12 @@ class BotFilter(filters.FilterSet):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["team"].queryset = teams_visible_to(user) if user is not None else Team.objects.all()
-        self.filters["environment"].extra["choices"] = self._environments(user)
+        self.filters["environment"].extra["choices"] = self._environments()
 
-    @staticmethod
-    def _environments(user):
-        """The environments of the bots this user sees: scoped like the rows, never another team's."""
-        bots = bots_visible_to(user) if user is not None else Bot.objects.all()
-        return [(e, e) for e in bots.exclude(environment="").order_by("environment")
+    def _environments(self):
+        """The environments of the rows' bots (the queryset is already scoped to what the user sees):
+        never another team's."""
+        return [(e, e) for e in self.queryset.exclude(environment="").order_by("environment")
                 .values_list("environment", flat=True).distinct()]
 
     def filter_search(self, qs, name, value):

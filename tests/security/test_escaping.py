@@ -97,10 +97,12 @@ def test_the_payloads_really_went_through(hostile):
 def test_every_page_escapes_every_payload(client, hostile):
     from django.contrib.contenttypes.models import ContentType
 
+    from api.tokens import api_token_create
     from scanners.models import Finding
 
     objects = {"bot": hostile["bot"], "team": hostile["team"], "finding": Finding.objects.order_by("pk").first(),
-               "admin_user": hostile["users"][2], "content_type": ContentType.objects.get_for_model(Bot)}
+               "admin_user": hostile["users"][2], "content_type": ContentType.objects.get_for_model(Bot),
+               "token": api_token_create(user=hostile["users"][0], name=SCRIPT)[0]}
     pages = [url for url, _ in endpoints(objects)] + [
         f"/digest/{hostile['team'].slug}/?week={week_containing(hostile['run'].started).label}",
         f"/digest/?week={week_containing(hostile['run'].started).label}",
