@@ -4,8 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-# The demo: embedded SQLite, audit in-process (no Redis), DEBUG on, local-only.
+# The demo: embedded SQLite, audit in-process (no Redis), DEBUG on, local-only. Its loopback ports
+# are settable so it runs beside other services: make demo DEMO_AWS_PORT=6055 DEMO_VAULT_PORT=6210 DEMO_WEB_PORT=6000
+DEMO_AWS_PORT ?= 5055
+DEMO_VAULT_PORT ?= 8210
+DEMO_WEB_PORT ?= 8000
 DEMO_ENV := DJANGO_DEBUG=1 REDIS_URL= DATABASE_URL= DJANGO_SETTINGS_MODULE=botaudit.settings
+DEMO_ENV += DEMO_AWS_PORT=$(DEMO_AWS_PORT) DEMO_VAULT_PORT=$(DEMO_VAULT_PORT) DEMO_WEB_PORT=$(DEMO_WEB_PORT)
+DEMO_ENV += BOTAUDIT_BASE_URL=http://127.0.0.1:$(DEMO_WEB_PORT)
 # AWS demo: a local moto server and fake credentials (moto accepts any; never real ones).
 DEMO_ENV += AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
 # Vault demo: a throwaway OpenBao dev server (devtools.openbao_server.py) with this root token.
@@ -13,8 +19,13 @@ DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 # Tests: real PostgreSQL and Redis on this machine unless DATABASE_URL / REDIS_URL say otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Debian packages the tests need, as command:package. Chromium drives the browser tests (Playwright
+# never downloads a browser); docker-compose validates docker-compose.yml. Installed with apt-get
+# when missing and running as root (APT_INSTALL=no: never); otherwise make stops at once naming them.
+TEST_SYSTEM_PACKAGES ?= chromium:chromium docker-compose:docker-compose
+APT_INSTALL ?= auto
 
-.PHONY: demo test lint install install-dev serve clean
+.PHONY: demo test lint install install-dev serve clean system-deps
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,17 +44,30 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-dev
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	@mkdir -p var; if [ -f var/moto.pid ]; then kill $$(cat var/moto.pid) 2>/dev/null || true; sleep 1; fi
-	$(PY) -m devtools.moto_server --port 5055 > var/moto.log 2>&1 & echo $$! > var/moto.pid
+	$(PY) -m devtools.moto_server --port $(DEMO_AWS_PORT) > var/moto.log 2>&1 & echo $$! > var/moto.pid
 	$(DEMO_ENV) $(PY) -m devtools.openbao_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(DEMO_WEB_PORT)
 
 serve: $(VENV)/.installed
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(DEMO_WEB_PORT)
 
-test: $(VENV)/.installed-dev
+system-deps:
+	@missing=""; for pair in $(TEST_SYSTEM_PACKAGES); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$(APT_INSTALL)" != no ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing the Debian package(s) the tests need:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null && exit 0; \
+		echo "make test: apt-get could not install:$$missing" >&2; exit 1; \
+	fi; \
+	echo "make test needs the Debian package(s):$$missing. Install them with: sudo apt-get install$$missing" >&2; \
+	exit 1
+
+test: system-deps $(VENV)/.installed-dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) tests/preflight.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

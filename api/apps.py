@@ -6,5 +6,3 @@ class ApiConfig(AppConfig):
     verbose_name = "REST API"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
-        from . import schema  # noqa: F401 - registers the bearer-token scheme with drf-spectacular

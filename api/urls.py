@@ -3,7 +3,8 @@ from django.urls import URLPattern, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import schema as _schema  # noqa: F401 - the bearer-token scheme for drf-spectacular (not at start-up:
+from . import views  # it pulls in requests, which start-up must not load)
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet, basename="api-team")

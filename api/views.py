@@ -198,7 +198,12 @@ class AuditRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={201: s.AuditRunSerializer, 202: None})
     def create(self, request, *args, **kwargs):
         """Start an audit (auditors): run in-process without Redis (201 with the run), else queued (202)."""
-        message, run = audit_request(user=request.user)
+        from scanners.tasks import BrokerUnavailable
+
+        try:
+            message, run = audit_request(user=request.user)
+        except BrokerUnavailable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         if run is None:
             return Response({"detail": message}, status=status.HTTP_202_ACCEPTED)
         run = get_object_or_404(self.get_queryset(), pk=run.pk)

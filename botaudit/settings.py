@@ -80,6 +80,9 @@ DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'bo
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASE_URL.startswith("sqlite"):
     VAR_DIR.mkdir(exist_ok=True)
+    # One writer at a time, taken at the start of each transaction (scanners/services/locks.py
+    # relies on it); a second writer waits up to 20 s instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -149,6 +152,17 @@ BOTAUDIT_PROBE_MAX_RETRIES = env.int("BOTAUDIT_PROBE_MAX_RETRIES", default=3)
 # A probe task still running after this many seconds is stopped and marked failed (a hostile
 # repository can make libgit2 spin); the worker process is killed 60 s later if it does not stop.
 BOTAUDIT_PROBE_TIME_LIMIT = env.int("BOTAUDIT_PROBE_TIME_LIMIT", default=3600)
+# The reaper (scanners/services/reaper.py) ends probe runs still `running` this long after the time
+# limit, and audits whose probes' messages were lost; beat runs it every BOTAUDIT_REAPER_INTERVAL_SECONDS.
+BOTAUDIT_REAPER_GRACE_SECONDS = env.int("BOTAUDIT_REAPER_GRACE_SECONDS", default=120)
+BOTAUDIT_REAPER_INTERVAL_SECONDS = env.int("BOTAUDIT_REAPER_INTERVAL_SECONDS", default=300)
+# A message a worker took and never acknowledged (the worker was killed) is delivered again once
+# the probe's deadline has passed, not after kombu's default hour; looked for every <= 60 s.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BOTAUDIT_PROBE_TIME_LIMIT + BOTAUDIT_REAPER_GRACE_SECONDS,
+    "unacked_restore_interval": max(1, min(60, BOTAUDIT_REAPER_GRACE_SECONDS)),
+    "unacked_restore_throttle": 1,
+}
 # AWS probe thresholds (days) and the size of its thread pool for per-secret calls.
 BOTAUDIT_AWS_KEY_MAX_AGE_DAYS = env.int("BOTAUDIT_AWS_KEY_MAX_AGE_DAYS", default=90)
 BOTAUDIT_AWS_KEY_UNUSED_DAYS = env.int("BOTAUDIT_AWS_KEY_UNUSED_DAYS", default=45)

@@ -21,15 +21,17 @@ def findings_triage_visible(*, user, finding_ids, action: str, reason: str) -> i
 
 def audit_request(*, user):
     """Start an audit for an auditor: queued to the workers with REDIS_URL, else run in-process.
-    Returns (message, the finished AuditRun or None when queued)."""
+    Returns (message, the finished AuditRun or None when queued). The run is created here and its id
+    handed to the workers; a broker that is down raises scanners.tasks.BrokerUnavailable (the run is
+    ended as failed with that reason)."""
     if not user_is_auditor(user):
         raise PermissionDenied("Only auditors start audits.")
     trigger = f"web:{user.get_username()}"[:50]
     if settings.REDIS_URL:
-        from scanners.tasks import audit_fleet
+        from scanners.tasks import audit_enqueue
 
-        audit_fleet.delay(trigger=trigger)
-        return "Audit queued: the workers will run it; refresh to follow it.", None
+        run = audit_enqueue(trigger=trigger)
+        return f"Audit #{run.pk} queued: the workers will run it; refresh to follow it.", None
     from scanners.services.audit import audit_run_in_process
 
     run = audit_run_in_process(trigger=trigger)

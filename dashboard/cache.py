@@ -7,12 +7,15 @@ auditor's or another team's numbers. Entries also expire after `BOTAUDIT_PAGE_CA
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from inventory.selectors import user_is_auditor
+
+log = logging.getLogger(__name__)
 
 GENERATION_KEY = "botaudit:generation"
 
@@ -32,11 +35,20 @@ def generation_advance() -> None:
         cache.set(GENERATION_KEY, 2, timeout=None)
 
 
+def _generation_advance_quietly() -> None:
+    """A cache that is down (Redis restarting) must not fail the write that bumps it: the write is
+    what matters, and the entries expire after BOTAUDIT_PAGE_CACHE_SECONDS anyway."""
+    try:
+        generation_advance()
+    except Exception as exc:
+        log.warning("page cache: cannot advance the generation (%s: %s)", type(exc).__name__, exc)
+
+
 def generation_bump() -> None:
     """Make every cached page value stale: now (for reads inside this transaction) and again after
     commit (a read that raced the write must not keep pre-commit data under the new generation)."""
-    generation_advance()
-    transaction.on_commit(generation_advance)
+    _generation_advance_quietly()
+    transaction.on_commit(_generation_advance_quietly)
 
 
 def scope_key(user) -> str:

@@ -1,5 +1,5 @@
-"""`make demo`: (re)start a throwaway OpenBao dev server on 127.0.0.1:8210 in the background, or
-say plainly that Vault is skipped. Run as `python -m devtools.openbao_server [start|stop]`.
+"""`make demo`: (re)start a throwaway OpenBao dev server on 127.0.0.1:8210 (or DEMO_VAULT_PORT) in
+the background, or say plainly that Vault is skipped. Run as `python -m devtools.openbao_server [start|stop]`.
 
 The root token is a fixed, demo-only value (VAULT_TOKEN in the Makefile's DEMO_ENV); the server
 keeps everything in memory and is started fresh on every `make demo`."""
@@ -11,11 +11,11 @@ import signal
 import sys
 from pathlib import Path
 
+from devtools.demo_ports import demo_port
 from devtools.openbao import bao_path, dev_server_start
 
-PORT = 8210
 DEMO_ROOT_TOKEN = "botaudit-demo-only-root-token"  # noqa: S105 - a throwaway dev server's token
-VAR = Path(__file__).resolve().parents[2] / "var"
+VAR = Path(__file__).resolve().parents[1] / "var"  # the repository's var/
 PID_FILE = VAR / "bao-demo.pid"
 LOG_FILE = VAR / "bao-demo.log"
 
@@ -40,10 +40,11 @@ def demo_server_start() -> str:
                 "-r requirements-vault.txt); the demo-vault connector will be disabled.")
     VAR.mkdir(exist_ok=True)
     demo_server_stop()
-    proc = dev_server_start(port=PORT, root_token=os.environ.get("VAULT_TOKEN") or DEMO_ROOT_TOKEN,
+    port = demo_port("vault")
+    proc = dev_server_start(port=port, root_token=os.environ.get("VAULT_TOKEN") or DEMO_ROOT_TOKEN,
                             log_path=LOG_FILE, binary=binary)
     PID_FILE.write_text(str(proc.pid))
-    return f"Vault: OpenBao dev server on http://127.0.0.1:{PORT} (pid {proc.pid}, log {LOG_FILE})"
+    return f"Vault: OpenBao dev server on http://127.0.0.1:{port} (pid {proc.pid}, log {LOG_FILE})"
 
 
 if __name__ == "__main__":

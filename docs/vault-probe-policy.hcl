@@ -19,5 +19,13 @@ path "auth/approle/role/+"        { capabilities = ["read"] }
 path "auth/approle/role/+/secret-id"                 { capabilities = ["list"] }     # accessors only
 path "auth/approle/role/+/secret-id-accessor/lookup" { capabilities = ["update"] }   # metadata, not the id
 
+path "identity/entity/id"         { capabilities = ["list"] }           # entities: policies, aliases, groups
+path "identity/entity/id/*"       { capabilities = ["read"] }
+path "identity/group/id"          { capabilities = ["list"] }
+path "identity/group/id/*"        { capabilities = ["read"] }
+
 path "secret/metadata/*"          { capabilities = ["read", "list"] }
 path "secret/detailed-metadata/*" { capabilities = ["list"] }   # OpenBao: one request per folder
+# a KV version 1 mount (e.g. `legacy`): listing only, values live at the same paths and are not read
+# path "legacy/"  { capabilities = ["list"] }
+# path "legacy/*" { capabilities = ["list"] }

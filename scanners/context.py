@@ -47,24 +47,43 @@ class Fleet:
         return [c for c in self.credentials if c.store == store]
 
 
+def facts_load(*, kinds, audit_run_id: int | None) -> dict[str, dict]:
+    """Facts other probes published, for the checks of a probe that declared `uses_facts`.
+
+    Per connector of each kind: its probe run in the same audit run when that one already finished
+    (ok or partial), else its latest ok/partial run in an earlier audit. Facts of several connectors
+    of one kind are merged key by key ({"active_access_keys": {...}} of every AWS account).
+    """
+    from .models import ProbeRun
+
+    facts: dict[str, dict] = {}
+    for kind in kinds:
+        runs = (ProbeRun.objects.filter(kind=kind, status__in=[ProbeRun.Status.OK, ProbeRun.Status.PARTIAL])
+                .exclude(facts={}).order_by("-finished").values("connector_id", "audit_run_id", "facts"))
+        chosen: dict = {}
+        for run in runs:
+            current = chosen.get(run["connector_id"])
+            if current is None or (run["audit_run_id"] == audit_run_id != current["audit_run_id"]):
+                chosen[run["connector_id"]] = run
+        merged: dict = {}
+        for run in chosen.values():
+            for key, value in run["facts"].items():
+                merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
+        facts[kind] = merged
+    return facts
+
+
 @dataclass
 class ProbeContext:
     fleet: Fleet
     now: datetime
     probe_run: object = None  # scanners.models.ProbeRun, when run by the pipeline
+    facts: dict = field(default_factory=dict)  # {kind: facts}, loaded by the pipeline before checks
 
     @classmethod
     def build(cls, probe_run=None) -> ProbeContext:
         return cls(fleet=Fleet.load(), now=timezone.now(), probe_run=probe_run)
 
-    def latest_facts(self, kind: str) -> dict:
-        """Facts from the most recent ok/partial probe run of `kind` (any audit run)."""
-        from .models import ProbeRun
-
-        run = (
-            ProbeRun.objects.filter(kind=kind, status__in=[ProbeRun.Status.OK, ProbeRun.Status.PARTIAL])
-            .exclude(facts={})
-            .order_by("-finished")
-            .first()
-        )
-        return run.facts if run else {}
+    def facts_for(self, kind: str) -> dict:
+        """Facts of `kind` the pipeline loaded (see facts_load); no query here, checks stay pure."""
+        return self.facts.get(kind, {})

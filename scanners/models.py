@@ -37,6 +37,9 @@ class AuditRun(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     trigger = models.CharField(max_length=50, default="manual")
+    # The Celery task that created the run (beat ticks): a redelivered task finds its run again.
+    task_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error = models.TextField(blank=True, help_text="Why the run ended early (e.g. ended by the reaper).")
 
     class Meta:
         ordering = ["-started"]
@@ -67,6 +70,8 @@ class ProbeRun(models.Model):
     error = models.TextField(blank=True)
     # Non-secret facts a probe publishes for other checks (e.g. fingerprints of active key ids).
     facts = models.JSONField(default=dict, blank=True)
+    # The Celery task id of this probe, set before it is queued: the reaper looks for it in the broker.
+    task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["audit_run_id", "id"]

@@ -68,6 +68,9 @@ class Collected:
     # Dates learned about the secrets behind inventory credentials (never values):
     # {credential_id: {"created_at": dt, "last_rotated_at": dt, "last_used_at": dt}}
     credential_facts: dict = field(default_factory=dict)
+    # Run by the pipeline only after the probe's findings, status and reconcile are committed (e.g.
+    # the git probe saves its scan state here, so a crash before the commit rescans, never skips).
+    after_commit: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class ProbeKind:
     collect: Callable[..., Collected]  # collect(connector, ctx) -> Collected
     checks: Sequence[Check]
     needs_connector: bool = True
+    # Kinds whose published facts this kind's checks read (ctx.facts_for(kind)); loaded before checks run.
+    uses_facts: tuple[str, ...] = ()
 
 
 _KINDS: dict[str, ProbeKind] = {}

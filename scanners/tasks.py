@@ -1,28 +1,89 @@
-"""Celery tasks: thin wrappers over the audit services. Arguments are ids; tasks are idempotent."""
+"""Celery tasks: thin wrappers over the audit services. Arguments are ids; tasks are idempotent.
+
+Every task has an explicit name (`botaudit.…`), so beat rows and queued messages survive code moves.
+"""
+
+import logging
 
 from celery import chord, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
 
-from .registry import ProbeUnavailable
-from .services.audit import audit_run_finish, audit_run_start, probe_run_execute, probe_run_give_up
+from .models import AuditRun, ProbeRun
+from .registry import ProbeError, ProbeUnavailable
+from .services.audit import (
+    AuditBusy,
+    audit_run_abort,
+    audit_run_finish,
+    audit_run_start,
+    probe_run_execute,
+    probe_run_give_up,
+)
+from .services.reaper import runs_reap
+
+log = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def audit_fleet(trigger: str = "schedule", connector_names: list[str] | None = None) -> int:
-    """Fan out one probe task per enabled connector, then score once all have finished."""
-    run = audit_run_start(trigger=trigger, connector_names=connector_names)
-    probe_ids = list(run.probe_runs.values_list("pk", flat=True))
-    chord(run_probe.si(pk) for pk in probe_ids)(finish_audit.si(run.pk))
+class BrokerUnavailable(ProbeError):
+    """The Celery broker cannot be reached; the message names its URL (password masked)."""
+
+
+def broker_url_redacted() -> str:
+    return maybe_sanitize_url(settings.CELERY_BROKER_URL, mask="***")
+
+
+def audit_run_dispatch(*, run: AuditRun) -> None:
+    """Queue one probe task per probe run (with the ids stored on them), then score once all have
+    finished. Only while no probe has started: a redelivered audit task does not queue them twice."""
+    probe_runs = list(run.probe_runs.order_by("pk"))
+    if run.finished or any(pr.status != ProbeRun.Status.PENDING for pr in probe_runs):
+        return
+    chord(run_probe.si(pr.pk).set(task_id=pr.task_id) for pr in probe_runs)(finish_audit.si(run.pk))
+
+
+def audit_enqueue(*, trigger: str, connector_names: list[str] | None = None) -> AuditRun:
+    """Create the run here and hand it to the workers. A broker that is down ends the run (failed,
+    with the reason) and raises BrokerUnavailable naming the broker."""
+    import uuid
+
+    run = audit_run_start(trigger=trigger, connector_names=connector_names, task_id=str(uuid.uuid4()))
+    try:
+        audit_fleet.apply_async(kwargs={"audit_run_id": run.pk}, task_id=run.task_id, ignore_result=True)
+    except OperationalError as exc:
+        reason = f"cannot reach the Celery broker at {broker_url_redacted()}: {exc}"
+        audit_run_abort(audit_run_id=run.pk, error=reason)
+        raise BrokerUnavailable(f"{reason} (audit #{run.pk} ended as failed)") from None
+    return run
+
+
+@shared_task(name="botaudit.audit_fleet", bind=True, acks_late=True)
+def audit_fleet(self, audit_run_id: int | None = None, trigger: str = "schedule",
+                connector_names: list[str] | None = None) -> int | None:
+    """Fan out one probe task per probe run of `audit_run_id` (created by the caller). Beat ticks
+    pass no id: the run is created here, keyed by this task's id (a redelivery finds it again), and
+    not at all while another audit of the same connectors is still running."""
+    if audit_run_id is None:
+        try:
+            run = audit_run_start(trigger=trigger, connector_names=connector_names, task_id=self.request.id,
+                                  exclusive=trigger == "schedule")
+        except AuditBusy as exc:
+            log.info("scheduled audit skipped: %s", exc)
+            return None
+    else:
+        run = AuditRun.objects.get(pk=audit_run_id)
+    audit_run_dispatch(run=run)
     return run.pk
 
 
-@shared_task(bind=True, acks_late=True, soft_time_limit=settings.BOTAUDIT_PROBE_TIME_LIMIT,
+@shared_task(name="botaudit.run_probe", bind=True, acks_late=True, soft_time_limit=settings.BOTAUDIT_PROBE_TIME_LIMIT,
              time_limit=settings.BOTAUDIT_PROBE_TIME_LIMIT + 60)
 def run_probe(self, probe_run_id: int) -> str:
     """Never raises except to retry: a failed probe must not stop the chord from scoring."""
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     try:
-        return probe_run_execute(probe_run_id=probe_run_id, raise_unavailable=True).status
+        return probe_run_execute(probe_run_id=probe_run_id, raise_unavailable=True, redelivered=redelivered).status
     except SoftTimeLimitExceeded:  # raised outside collect/checks (those are failed by the pipeline)
         probe_run_give_up(probe_run_id=probe_run_id,
                           error=f"stopped: still running after {settings.BOTAUDIT_PROBE_TIME_LIMIT} s")
@@ -34,8 +95,15 @@ def run_probe(self, probe_run_id: int) -> str:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
 
 
-@shared_task(acks_late=True)
+@shared_task(name="botaudit.finish_audit", acks_late=True)
 def finish_audit(audit_run_id: int) -> str:
     return audit_run_finish(audit_run_id=audit_run_id).status
+
+
+@shared_task(name="botaudit.reap_stale_runs", acks_late=True)
+def reap_stale_runs() -> dict:
+    """Beat's safety net: end probe runs and audits that can no longer finish (services/reaper.py)."""
+    return runs_reap()
+
 
 from .digest.tasks import send_digest_group, send_weekly_digests  # noqa: E402,F401 - registers the digest tasks

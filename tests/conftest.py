@@ -48,3 +48,21 @@ def _fresh_page_cache():
     from dashboard.cache import generation_advance
 
     generation_advance()
+
+
+@pytest.fixture
+def broker_refusing(settings, monkeypatch):
+    """The Redis broker refuses connections (as kombu reports it); its URL carries a canary password,
+    which is returned: no output may contain it."""
+    from kombu.exceptions import OperationalError
+
+    import scanners.tasks as tasks
+
+    canary = "canary-broker-password"
+    settings.CELERY_BROKER_URL = f"redis://:{canary}@127.0.0.1:1/6"
+
+    def refused(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(tasks.audit_fleet, "apply_async", refused)
+    return canary

@@ -48,7 +48,7 @@ def test_check_deploy_is_clean():
 
 def _compose():
     path = shutil.which("docker-compose")
-    assert path, "Debian's docker-compose is needed (apt-get install docker-compose; .ci/run installs it)"
+    assert path, "Debian's docker-compose is needed (apt-get install docker-compose; make test installs it as root)"
     return path
 
 
@@ -76,3 +76,33 @@ def test_django_start_up_does_not_import_heavy_probe_libraries():
                      "'requests', 'urllib3') if m in sys.modules))", DJANGO_DEBUG="1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _make(*args):
+    return subprocess.run(["make", "-s", "--no-print-directory", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_make_test_stops_at_once_naming_a_missing_system_package_and_its_install_command():
+    result = _make("system-deps", "TEST_SYSTEM_PACKAGES=botaudit-no-such-command:botaudit-no-such-package",
+                   "APT_INSTALL=no")
+    assert result.returncode != 0
+    assert ("make test needs the Debian package(s): botaudit-no-such-package. Install them with: "
+            "sudo apt-get install botaudit-no-such-package") in result.stderr
+    dry = _make("-n", "test")  # system-deps comes before anything is installed or run
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.index("apt-get install") < dry.stdout.index("preflight.py") < dry.stdout.index("pytest")
+
+
+def test_the_system_packages_the_tests_need_are_declared_and_present_here():
+    result = _make("system-deps", "APT_INSTALL=no")
+    assert result.returncode == 0, result.stderr
+    makefile = (ROOT / "Makefile").read_text()
+    assert "chromium:chromium" in makefile and "docker-compose:docker-compose" in makefile
+
+
+def test_ci_runs_the_readme_test_command_and_nothing_else():
+    commands = [line.strip() for line in (ROOT / ".ci/run").read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-1] == "exec make test"
+    assert not any(word in ("apt-get", "pip", "pip3") for c in commands for word in c.split())

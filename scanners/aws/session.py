@@ -3,6 +3,7 @@ adaptive retries, optional endpoint_url (moto, LocalStack), and a counter of API
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .errors import error_raise
 
 DEFAULT_REGION = "us-east-1"
+ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 class CallCounter:
@@ -43,6 +45,7 @@ class AwsOptions:
     assume_role: str | None
     external_id: str | None
     max_attempts: int
+    trusted_accounts: tuple[str, ...] = ()  # accounts outside this one that roles may trust
 
 
 def options_parse(*, name: str, options: dict) -> AwsOptions:
@@ -59,10 +62,15 @@ def options_parse(*, name: str, options: dict) -> AwsOptions:
     attempts = options.get("max_attempts", 5)
     if not isinstance(attempts, int) or attempts < 1:
         raise ValueError(f"connector {name!r}: option 'max_attempts' must be a positive integer, got {attempts!r}")
+    trusted = options.get("trusted_accounts") or []
+    if not isinstance(trusted, list) or not all(isinstance(a, str | int) and ACCOUNT_ID.fullmatch(str(a))
+                                                for a in trusted):
+        raise ValueError(f"connector {name!r}: option 'trusted_accounts' must be a list of 12-digit AWS account "
+                         f"ids, got {trusted!r}")
     return AwsOptions(
         regions=tuple(r.strip() for r in regions), endpoint_url=options.get("endpoint_url") or None,
         assume_role=options.get("assume_role") or None, external_id=options.get("external_id") or None,
-        max_attempts=attempts,
+        max_attempts=attempts, trusted_accounts=tuple(str(a) for a in trusted),
     )
 
 

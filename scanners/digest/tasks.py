@@ -7,7 +7,7 @@ from .services import digest_groups_list, digest_send
 from .weeks import week_previous
 
 
-@shared_task(acks_late=True)
+@shared_task(name="botaudit.digest.send_weekly_digests", acks_late=True)
 def send_weekly_digests(week: str | None = None) -> dict:
     """Beat's Monday tick: fix the week once, then one subtask per recipient group."""
     label = week or week_previous().label
@@ -17,7 +17,8 @@ def send_weekly_digests(week: str | None = None) -> dict:
     return {"week": label, "groups": groups}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)  # BOTAUDIT_DIGEST_MAX_RETRIES decides
+# max_retries=None: BOTAUDIT_DIGEST_MAX_RETRIES decides
+@shared_task(name="botaudit.digest.send_digest_group", bind=True, acks_late=True, max_retries=None)
 def send_digest_group(self, group: str, week: str) -> str:
     try:
         return digest_send(group=group, week=week)

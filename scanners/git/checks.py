@@ -44,7 +44,7 @@ def secret_leaked(observations, ctx):
     owasp="NHI2",
 )
 def leaked_active_aws_key(observations, ctx):
-    active = ctx.latest_facts("aws").get("active_access_keys", {}) or {}
+    active = ctx.facts_for("aws").get("active_access_keys", {}) or {}
     if not active:
         return
     for repo in observations:

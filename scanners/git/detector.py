@@ -4,13 +4,13 @@ value never leaves this module."""
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from ..redaction import redact, secret_fingerprint
+from .parsed import parsed_find
 from .prefilter import Prefilter
+from .values import rule_kind, shannon_entropy, value_judge
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
 INLINE_ALLOW = ("botaudit:allow", "gitleaks:allow")
@@ -24,6 +24,8 @@ class Match:
     redacted: str
     start: int
     end: int
+    confidence: str = "medium"  # high | medium | low (values.value_judge)
+    reasons: tuple[str, ...] = ()
 
 
 # A class holding \s (or any-char constructs) under a long repetition: the rule can span lines.
@@ -32,13 +34,6 @@ _SPANS = re.compile(r"\(\?s|\\s\\S|\\S\\s|\[[^\]]*\\s[^\]]*\](?:\|[^)]{0,20}\))?
 
 def spans_lines(pattern: str) -> bool:
     return bool(_SPANS.search(pattern))
-
-
-def shannon_entropy(value: str) -> float:
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def text_decode(data: bytes) -> str:
@@ -61,6 +56,8 @@ class Detector:
         self.rules = ruleset.rules
         self.prefilter = Prefilter(self.rules)
         self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
+        self.kinds = [rule_kind(r) for r in self.rules]
+        self.parsed = any(r.id == "url-credentials" for r in self.rules)  # BotAudit's default rules are in use
         self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
 
     def path_allowed(self, path: str) -> bool:
@@ -98,11 +95,29 @@ class Detector:
                 context = {"secret": secret, "match": m.group(0), "line": line, "path": path, "commit": commit}
                 if any(a.allows(**context) for a in rule.allowlists + self.ruleset.allowlists):
                     continue
+                judged = value_judge(value=secret, kind=self.kinds[index], line=line, path=path)
+                if judged is None:
+                    continue
                 span = m.span(group) if group else m.span()
-                found.append(Match(rule.id, line_no, secret_fingerprint(secret), redact(secret), *span))
+                found.append(Match(rule.id, line_no, secret_fingerprint(secret), redact(secret), *span, *judged))
         specific = [f for f in found if not self.rules_by_id(f.rule_id).generic]
-        return [f for f in found if not self.rules_by_id(f.rule_id).generic
-                or not any(s.start < f.end and f.start < s.end for s in specific)]
+        found = [f for f in found if not self.rules_by_id(f.rule_id).generic
+                 or not any(s.start < f.end and f.start < s.end for s in specific)]
+        return found + self.parsed_scan(text, path=path, commit=commit, taken=found) if self.parsed else found
+
+    def parsed_scan(self, text: str, *, path: str, commit: str, taken: list[Match]) -> list[Match]:
+        """Values assigned by key name and credential-file formats (parsed.py) not already matched."""
+        found = []
+        for rule_id, secret, start, end, judged in parsed_find(text, path=path):
+            if any(t.start < end and start < t.end for t in taken):
+                continue
+            line_no, line = _line_at(text, start)
+            context = {"secret": secret, "match": secret, "line": line, "path": path, "commit": commit}
+            if any(marker in line for marker in INLINE_ALLOW) or any(a.allows(**context)
+                                                                      for a in self.ruleset.allowlists):
+                continue
+            found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
+        return found
 
     def rules_by_id(self, rule_id: str):
         if not hasattr(self, "_by_id"):

@@ -68,7 +68,7 @@ def collect(connector, ctx) -> Collected:
     except (RuleError, OSError, ValueError) as exc:
         raise ProbeError(f"connector {connector.name}: {exc}") from None
     digest = rules_digest([DEFAULT_RULES, rules_path])
-    observations, errors = [], []
+    observations, errors, saves = [], [], []
     counts = {"repositories": 0, "commits": 0, "blobs": 0, "bytes": 0, "leaks": 0}
     for repository in _repositories(connector):
         try:
@@ -88,14 +88,15 @@ def collect(connector, ctx) -> Collected:
             errors.append(f"repository {repository.name}: {exc}")
             continue
         result.leaks = [_stored(leak) for leak in result.leaks]
-        scan_state_save(state=state, result=result, digest=digest)
+        saves.append((state, result))  # saved once the findings are committed (after_commit)
         errors += [f"repository {repository.name}: {e}" for e in result.errors]
         observations.append(RepoLeaks(pk=repository.pk, name=repository.name, leaks=result.leaks))
         counts["repositories"] += 1
         counts["leaks"] += len(result.leaks)
         for k in ("commits", "blobs", "bytes"):
             counts[k] += getattr(result.stats, k)
-    return Collected(observations=observations, api_calls=counts["repositories"], errors=errors, counts=counts)
+    return Collected(observations=observations, api_calls=counts["repositories"], errors=errors, counts=counts,
+                     after_commit=lambda: [scan_state_save(state=st, result=r, digest=digest) for st, r in saves])
 
 
-register(ProbeKind(kind="git", collect=collect, checks=CHECKS))
+register(ProbeKind(kind="git", collect=collect, checks=CHECKS, uses_facts=("aws",)))

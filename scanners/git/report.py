@@ -18,6 +18,7 @@ def _finding(leak) -> dict:
         "rule_id": leak.rule_id, "file": leak.file, "line": leak.line, "commit": leak.commit,
         "commit_date": leak.commit_date, "still_at_head": leak.still_at_head, "redacted": leak.redacted,
         "fingerprint": leak_fingerprint(leak), "secret_fingerprint": leak.secret_fingerprint,
+        "confidence": leak.confidence, "reasons": list(leak.reasons),
     }
 
 
@@ -50,7 +51,8 @@ def report_sarif(result: ScanResult, ruleset) -> str:
             }}],
             "partialFingerprints": {"botaudit/v1": leak_fingerprint(leak)},
             "properties": {"commit": leak.commit, "commitDate": leak.commit_date,
-                           "stillAtHead": leak.still_at_head, "redacted": leak.redacted},
+                           "stillAtHead": leak.still_at_head, "redacted": leak.redacted,
+                           "confidence": leak.confidence},
         })
     sarif = {
         "$schema": SARIF_SCHEMA,

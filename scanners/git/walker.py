@@ -41,6 +41,8 @@ class Leak:
     redacted: str
     secret_fingerprint: str
     still_at_head: bool = False
+    confidence: str = "medium"  # high | medium | low, with the reasons (values.value_judge)
+    reasons: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple:
@@ -255,7 +257,8 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         stats.add(part_stats)
         errors.extend(part_errors)
         for commit, date, path, m in found:
-            leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint)
+            leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint,
+                        confidence=m.confidence, reasons=m.reasons)
             leaks.setdefault(leak.key, leak)
     return leaks, stats, errors
 
@@ -276,7 +279,7 @@ def tree_scan(repo, detector, commit, *, max_blob_bytes: int):
             elif entry.filemode in BLOB_MODES:
                 for m in scanner.scan(entry.id, path, f"commit {commit.id}"):
                     leak = Leak(m.rule_id, path, m.line, str(commit.id), _commit_date(commit),
-                                m.redacted, m.secret_fingerprint)
+                                m.redacted, m.secret_fingerprint, confidence=m.confidence, reasons=m.reasons)
                     leaks.setdefault(leak.key, leak)
     scanner.stats.commits = 1
     return leaks, scanner.stats, scanner.errors

@@ -63,6 +63,19 @@ _UPDATE_FIELDS = [
     "last_seen", "last_probe_run", "status", "resolved_at", "status_changed_by", "status_changed_at",
     "status_reason",
 ]
+# What an insert that meets a row created meanwhile (another scope, another process) refreshes: what
+# was seen, never the row's status, triage or first_seen.
+_SEEN_FIELDS = [
+    "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
+    "last_seen", "last_probe_run",
+]
+
+
+def _findings_insert(findings: list[Finding]) -> None:
+    """INSERT ... ON CONFLICT (fingerprint) DO UPDATE: concurrent creation of the same finding is
+    one row, whichever transaction commits first (PostgreSQL and SQLite alike)."""
+    Finding.objects.bulk_create(findings, update_conflicts=True, unique_fields=["fingerprint"],
+                                update_fields=_SEEN_FIELDS)
 
 
 def findings_upsert(*, drafts: Iterable[Draft], scope: str, probe_run: ProbeRun | None = None) -> dict:
@@ -90,7 +103,7 @@ def findings_upsert(*, drafts: Iterable[Draft], scope: str, probe_run: ProbeRun 
                         counts["reopened"] += 1
                     _apply_seen(finding, draft, probe_run=probe_run, now=now)
                     to_update.append(finding)
-            Finding.objects.bulk_create(to_create)
+            _findings_insert(to_create)
             Finding.objects.bulk_update(to_update, _UPDATE_FIELDS)
             counts["created"] += len(to_create)
             counts["updated"] += len(to_update)
@@ -108,12 +121,15 @@ def findings_reconcile(*, probe_run: ProbeRun) -> int:
     """Resolve active findings in the probe's scope that it did not see again.
 
     Only after an `ok` probe: a failed or partial probe resolves nothing. False positives stay.
+    "Not seen again" is by time: last seen before this probe started. So a concurrent run of the same
+    scope that saw a finding after this probe began is never overruled by this probe's older view
+    (the pipeline also serialises each scope's upsert + reconcile with a lock).
     """
     if probe_run.status != ProbeRun.Status.OK:
         return 0
     now = timezone.now()
     return (
-        Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES)
+        Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES, last_seen__lt=probe_run.started)
         .exclude(last_probe_run=probe_run)
         .update(
             status=Finding.Status.RESOLVED,

@@ -9,8 +9,8 @@ from functools import cached_property
 
 from inventory.models import Bot, Credential, Identity
 
-from .observations import AppRole, KvSecret, TokenInfo, VaultObservations
-from .policy import Acl
+from .observations import AppRole, Entity, KvSecret, TokenInfo, VaultObservations
+from .policy import Acl, is_templated, rule_render
 
 OWNER_KEYS = ("bot", "owner")
 
@@ -108,12 +108,36 @@ class Attribution:
         return self._named_bot(token.meta)
 
     @cached_property
+    def bot_entities(self) -> dict[int, list[Entity]]:
+        """The identity entities behind each bot's logins: AppRole aliases (mount + role_name) and the
+        entity of each of its tokens."""
+        result: dict[int, dict[str, Entity]] = defaultdict(dict)
+        entities = {e.id: e for e in self.obs.entities or []}
+        roles = {(r.mount, r.name): r for r in self.obs.approles or []}
+        for e in entities.values():
+            for alias in e.aliases:
+                role = roles.get((alias.mount_path.removeprefix("auth/").strip("/"), alias.role_name))
+                owner = self.approle_owner(role) if role and alias.role_name else None
+                if owner is not None:
+                    result[owner][e.id] = e
+        for token in self.obs.tokens or []:
+            owner = self.token_owner(token)
+            if owner is not None and token.entity_id in entities:
+                result[owner][token.entity_id] = entities[token.entity_id]
+        return {bot: [es[k] for k in sorted(es)] for bot, es in result.items()}
+
+    @cached_property
     def bot_policies(self) -> dict[int, dict[str, list[str]]]:
-        """{bot id: {policy name: [where it is attached, ...]}} for active bots."""
+        """{bot id: {policy name: [where it is attached, ...]}} for active bots: the policies its
+        AppRoles, token roles and tokens name, `default` unless they turn it off
+        (token_no_default_policy), and its entities' and their groups' policies."""
         result: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for role in self.obs.approles or []:
             owner = self.approle_owner(role)
-            for name in (role.settings.get("token_policies") or []) + (role.settings.get("policies") or []):
+            names = (role.settings.get("token_policies") or []) + (role.settings.get("policies") or [])
+            if not role.settings.get("token_no_default_policy"):
+                names.append("default")
+            for name in names:
                 result[owner][name].append(f"approle {role.mount}/{role.name}")
         for token in self.obs.tokens or []:
             owner = self.token_owner(token)
@@ -121,16 +145,43 @@ class Attribution:
                 result[owner][name].append(f"token {token.accessor}")
         for trole in self.obs.token_roles or []:
             owner = self.token_role_identity.get(trole.name)
-            for name in trole.allowed_policies:
+            for name in trole.allowed_policies + ([] if trole.no_default_policy else ["default"]):
                 result[owner][name].append(f"token role {trole.name}")
+        for owner, entities in self.bot_entities.items():
+            for e in entities:
+                if e.disabled:
+                    continue
+                for name in e.policies:
+                    result[owner][name].append(f"entity {e.name}")
+                for group in self.entity_groups(e):
+                    for name in group.policies:
+                        result[owner][name].append(f"group {group.name}")
         active = {pk for pk, b in self.fleet.bots.items() if b.status == Bot.Status.ACTIVE}
         return {bot: {p: sorted(set(w)) for p, w in pols.items()} for bot, pols in result.items() if bot in active}
+
+    def entity_groups(self, entity: Entity) -> list:
+        return [self.obs.groups[g] for g in entity.group_ids if g in self.obs.groups]
+
+    def templates_resolved(self, bot_id: int) -> list[str]:
+        """The bot's policies with templated paths (rendered per entity in `acl`)."""
+        return sorted(n for n in self.bot_policies.get(bot_id, {})
+                      if any(is_templated(r) for r in self.obs.policies.get(n, [])))
+
+    def _rules(self, bot_id: int):
+        identities = [(e, self.entity_groups(e)) for e in self.bot_entities.get(bot_id, []) if not e.disabled]
+        for name in self.bot_policies.get(bot_id, {}):
+            for rule in self.obs.policies.get(name, []):
+                if not is_templated(rule):
+                    yield rule
+                    continue
+                for identity in identities or [(None, [])]:
+                    if (rendered := rule_render(rule, identity)) is not None:
+                        yield rendered
 
     def acl(self, bot_id: int) -> Acl:
         cache = self.__dict__.setdefault("_acls", {})
         if bot_id not in cache:
-            names = self.bot_policies.get(bot_id, {})
-            cache[bot_id] = Acl([rule for name in names for rule in self.obs.policies.get(name, [])])
+            cache[bot_id] = Acl(list(self._rules(bot_id)))
         return cache[bot_id]
 
 

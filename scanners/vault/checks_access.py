@@ -10,7 +10,7 @@ from django.conf import settings
 from ..models import Category, Severity
 from ..registry import Hit, check
 from .attribution import attribution_for
-from .policy import DENY, PathIndex, kv_data_path
+from .policy import DENY, PathIndex
 
 PLUS_GLOB = re.compile(r"(\+/)+\*")
 
@@ -146,7 +146,7 @@ def policy_sudo(obs, ctx):
 )
 def reads_other_bots_secrets(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
-    owned = {kv_data_path(s.mount, s.path): (s, owners) for s in obs.kv if (owners := attr.kv_owners(s))}
+    owned = {s.read_path: (s, owners) for s in obs.kv if (owners := attr.kv_owners(s))}
     index = PathIndex(owned)
     for bot_id in sorted(attr.bot_policies):
         readable = defaultdict(list)
@@ -158,10 +158,13 @@ def reads_other_bots_secrets(obs, ctx):
         bot = ctx.fleet.bots[bot_id]
         for owner, refs in sorted(readable.items()):
             other = ctx.fleet.bots[owner]
+            evidence = {"other_bot": other.name, "secrets": sorted(refs)[:20], "count": len(refs),
+                        "policies": sorted(attr.bot_policies[bot_id])}
+            if templated := attr.templates_resolved(bot_id):
+                entities = [e.name for e in attr.bot_entities.get(bot_id, [])]
+                evidence["templates_resolved"] = {"policies": templated, "entities": entities}
             yield Hit(subject=_subject(obs, "reads", bot.name, other.name), bot_id=bot_id,
-                      title=f"{bot.name} can read secrets of {other.name}",
-                      evidence={"other_bot": other.name, "secrets": sorted(refs)[:20], "count": len(refs),
-                                "policies": sorted(attr.bot_policies[bot_id])})
+                      title=f"{bot.name} can read secrets of {other.name}", evidence=evidence)
 
 
 CHECKS = [audit_disabled, token_root, token_no_expiry, token_long_ttl, policy_wildcard, policy_sudo,

@@ -11,7 +11,7 @@ from .attribution import kv_credentials
 from .client import VaultConnection, vault_connect, vault_errors, vault_logout
 from .fanout import Fanout
 from .kv import KvWalker
-from .observations import AppRole, TokenInfo, TokenRole, VaultObservations, parse_time
+from .observations import AppRole, Entity, EntityAlias, Group, TokenInfo, TokenRole, VaultObservations, parse_time
 from .policy import PolicyParseError, Rule, policy_parse
 
 ROOT_RULES = [Rule(path="*", capabilities=frozenset({"create", "read", "update", "delete", "list", "sudo"}))]
@@ -56,8 +56,9 @@ def _audit(conn, obs, _fan, _errors) -> None:
 
 
 def _mounts(conn, obs, _fan, _errors) -> None:
-    obs.auth_methods = {p: m.get("type", "") for p, m in _data(conn.client.sys.list_auth_methods()).items()
-                        if isinstance(m, dict)}
+    auth = {p: m for p, m in _data(conn.client.sys.list_auth_methods()).items() if isinstance(m, dict)}
+    obs.auth_methods = {p: m.get("type", "") for p, m in auth.items()}
+    obs.auth_accessors = {p: m.get("accessor", "") for p, m in auth.items()}
     obs.secret_engines = {
         p: {"type": m.get("type", ""), "version": str((m.get("options") or {}).get("version", ""))}
         for p, m in _data(conn.client.sys.list_mounted_secrets_engines()).items() if isinstance(m, dict)
@@ -95,7 +96,7 @@ def _tokens(conn, obs, fan: Fanout, errors) -> None:
             creation_ttl=int(d.get("creation_ttl") or 0), expire_time=parse_time(d.get("expire_time")),
             creation_time=d.get("creation_time"), orphan=bool(d.get("orphan")), period=int(d.get("period") or 0),
             display_name=d.get("display_name") or "", meta=dict(d.get("meta") or {}), role=d.get("role") or "",
-            path=d.get("path") or "",
+            path=d.get("path") or "", entity_id=d.get("entity_id") or "",
         ))
     obs.tokens = sorted(tokens, key=lambda t: t.accessor)
 
@@ -142,19 +143,53 @@ def _token_roles(conn, obs, fan: Fanout, errors) -> None:
         return
     roles = []
     for name, fut in fan.map(token.read_role, names):
-        roles.append(TokenRole(name=name, allowed_policies=list(_data(fut.result()).get("allowed_policies") or [])))
+        d = _data(fut.result())
+        roles.append(TokenRole(name=name, allowed_policies=list(d.get("allowed_policies") or []),
+                               no_default_policy=bool(d.get("token_no_default_policy"))))
     obs.token_roles = sorted(roles, key=lambda r: r.name)
 
 
+def _entity(d: dict) -> Entity:
+    aliases = [EntityAlias(id=a.get("id") or "", mount_accessor=a.get("mount_accessor") or "",
+                           mount_path=a.get("mount_path") or "", name=a.get("name") or "",
+                           role_name=(a.get("metadata") or {}).get("role_name") or "",
+                           metadata=dict(a.get("metadata") or {})) for a in d.get("aliases") or []]
+    groups = {*(d.get("group_ids") or []), *(d.get("direct_group_ids") or []), *(d.get("inherited_group_ids") or [])}
+    return Entity(id=d.get("id") or "", name=d.get("name") or "", policies=list(d.get("policies") or []),
+                  metadata=dict(d.get("metadata") or {}), aliases=aliases, group_ids=sorted(groups),
+                  disabled=bool(d.get("disabled")))
+
+
+def _identity(conn, obs, fan: Fanout, errors) -> None:
+    """Entities and groups: the policies a token gets from its identity, and template values."""
+    identity = conn.client.secrets.identity
+    entities = []
+    for _, fut in fan.map(lambda i: identity.read_entity(i), _keys(lambda: identity.list_entities(method="LIST"))):
+        try:
+            entities.append(_entity(_data(fut.result())))
+        except hvac_exc.InvalidPath:
+            continue  # deleted since the listing
+    for _, fut in fan.map(lambda i: identity.read_group(i), _keys(lambda: identity.list_groups(method="LIST"))):
+        try:
+            d = _data(fut.result())
+        except hvac_exc.InvalidPath:
+            continue
+        obs.groups[d["id"]] = Group(id=d["id"], name=d.get("name") or "", policies=list(d.get("policies") or []),
+                                    metadata=dict(d.get("metadata") or {}))
+    obs.entities = sorted(entities, key=lambda e: e.id)
+
+
 def _kv(conn, obs, fan: Fanout, errors) -> None:
-    mounts = []
+    mounts, v1 = [], set()
     for mount in conn.kv_mounts:
         engine = obs.secret_engines.get(f"{mount}/")
-        if obs.secret_engines and (engine is None or engine["type"] != "kv" or engine["version"] != "2"):
-            errors.append(f"kv mount {mount!r}: not a KV version 2 secret engine on {conn.url}")
+        if obs.secret_engines and (engine is None or engine["type"] not in ("kv", "generic")):
+            errors.append(f"kv mount {mount!r}: not a KV secret engine on {conn.url}")
             continue
+        if engine and engine["version"] in ("", "1"):
+            v1.add(mount)
         mounts.append(mount)
-    walker = KvWalker(conn, fan, errors)
+    walker = KvWalker(conn, fan, errors, v1=v1)
     obs.kv = walker.walk(mounts)
     obs.kv_mounts_complete = set(mounts) - walker.failed
 
@@ -167,7 +202,7 @@ def _first_line(exc) -> str:
 SECTIONS = [
     ("health", _health), ("audit devices (sys/audit, needs sudo)", _audit), ("mounts", _mounts),
     ("policies", _policies), ("token accessors", _tokens), ("approle", _approles),
-    ("token roles", _token_roles), ("kv metadata", _kv),
+    ("token roles", _token_roles), ("identity entities and groups", _identity), ("kv metadata", _kv),
 ]
 
 

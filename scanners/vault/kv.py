@@ -1,4 +1,5 @@
-"""KV v2 metadata, recursively, concurrently (bounded), never a value.
+"""KV metadata, recursively, concurrently (bounded), never a value. KV version 1 mounts have no
+metadata: their keys are listed (`LIST <mount>/<folder>`) and nothing else is read.
 
 OpenBao answers `LIST <mount>/detailed-metadata/<folder>` with every key's metadata inline, so a
 folder costs one request. Where that endpoint is missing (HashiCorp Vault answers it with no data
@@ -28,15 +29,18 @@ def _detailed_list(conn, mount: str, path: str):
 
 
 class KvWalker:
-    def __init__(self, conn, fan: Fanout, errors: list[str]):
+    def __init__(self, conn, fan: Fanout, errors: list[str], v1=frozenset()):
         self.conn, self.fan, self.errors = conn, fan, errors
         self.kv = conn.client.secrets.kv.v2
+        self.v1 = set(v1)  # KV version 1 mounts
         self.secrets: list[KvSecret] = []
         self.failed: set[str] = set()
         self.plain: set[str] = set()  # mounts walked without detailed-metadata
 
     def _list(self, mount: str, path: str) -> None:
-        if mount in self.plain:
+        if mount in self.v1:
+            self.fan.submit(self.conn.client.secrets.kv.v1.list_secrets, path, mount, tag=("list1", mount, path))
+        elif mount in self.plain:
             self.fan.submit(self.kv.list_secrets, path, mount, tag=("list", mount, path))
         else:
             self.fan.submit(_detailed_list, self.conn, mount, path, tag=("detailed", mount, path))
@@ -55,8 +59,9 @@ class KvWalker:
                 if what == "detailed":
                     self._fall_back(mount, path)
                     continue
-                verb = "LIST" if what == "list" else "READ"
-                self.errors.append(f"kv: permission denied on {verb} {mount}/metadata/{path}")
+                verb = "READ" if what == "meta" else "LIST"
+                where = f"{mount}/{path}" if what == "list1" else f"{mount}/metadata/{path}"
+                self.errors.append(f"kv: permission denied on {verb} {where}")
                 self.failed.add(mount)
                 continue
             except hvac_exc.InvalidPath as exc:
@@ -80,6 +85,9 @@ class KvWalker:
             child = f"{path}{key}"
             if key.endswith("/"):
                 self._list(mount, child)
+            elif what == "list1":
+                self.secrets.append(KvSecret(mount=mount, path=child, created_time=None, updated_time=None,
+                                             current_version=0, versions=0, custom_metadata={}, kv_version=1))
             elif what == "detailed" and info.get(key):
                 self.secrets.append(_secret(mount, child, info[key]))
             else:

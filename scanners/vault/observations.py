@@ -32,10 +32,16 @@ class KvSecret:
     current_version: int
     versions: int
     custom_metadata: dict
+    kv_version: int = 2  # 1: a KV version 1 mount (no metadata; values at <mount>/<path>)
 
     @property
     def ref(self) -> str:
         return f"{self.mount}/{self.path}"
+
+    @property
+    def read_path(self) -> str:
+        """The API path that reads the value (what a policy must allow)."""
+        return f"{self.mount}/data/{self.path}" if self.kv_version == 2 else self.ref
 
 
 @dataclass
@@ -52,6 +58,7 @@ class TokenInfo:
     meta: dict
     role: str
     path: str
+    entity_id: str = ""
 
 
 @dataclass
@@ -66,6 +73,36 @@ class AppRole:
 class TokenRole:
     name: str
     allowed_policies: list[str]
+    no_default_policy: bool = False
+
+
+@dataclass
+class EntityAlias:
+    id: str
+    mount_accessor: str
+    mount_path: str  # e.g. "auth/approle/"
+    name: str  # AppRole: the role id (an identifier, like a user name): for templates only, never in evidence
+    role_name: str  # AppRole aliases: metadata.role_name
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class Entity:
+    id: str
+    name: str
+    policies: list[str]
+    metadata: dict
+    aliases: list[EntityAlias]
+    group_ids: list[str]  # direct and inherited groups
+    disabled: bool = False
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    policies: list[str]
+    metadata: dict
 
 
 @dataclass
@@ -82,3 +119,6 @@ class VaultObservations:
     tokens: list[TokenInfo] | None = None  # None: accessors not readable (needs sudo)
     approles: list[AppRole] | None = None  # None: not fully readable
     token_roles: list[TokenRole] | None = None
+    auth_accessors: dict[str, str] = field(default_factory=dict)  # auth mount path -> accessor
+    entities: list[Entity] | None = None  # None: identity not readable
+    groups: dict[str, Group] = field(default_factory=dict)  # id -> group

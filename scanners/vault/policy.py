@@ -7,17 +7,30 @@ this set of policies grant on that path", following Vault's matching rules:
 - rules with the same path in several policies merge (union of capabilities, `deny` wins);
 - when several rules match, the most specific wins (Vault's priority order: later first
   wildcard, no trailing `*`, fewer `+` segments, longer, then lexicographically larger);
-- KV v2 is reached through `<mount>/data/<path>` (values) and `<mount>/metadata/<path>`.
+- KV v2 is reached through `<mount>/data/<path>` (values) and `<mount>/metadata/<path>`;
+  KV v1 values at `<mount>/<path>`;
+- the legacy `policy = "deny|read|write|sudo"` field still grants what it always did (merged with
+  `capabilities` when both are given);
+- templated paths (`{{identity.entity.name}}`, `{{identity.groups.names.<g>.id}}` ...) are rendered per
+  token identity; a path whose template cannot be resolved is dropped, as the server does.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 DENY = "deny"
+LEGACY = {  # the pre-0.9 `policy = "..."` field, as Vault and OpenBao still expand it
+    "deny": {"deny"},
+    "read": {"read", "list"},
+    "write": {"create", "read", "update", "delete", "list"},
+    "sudo": {"create", "read", "update", "delete", "list", "sudo"},
+}
+TEMPLATE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
 
 class PolicyParseError(ValueError):
@@ -95,16 +108,77 @@ def policy_parse(name: str, text: str) -> list[Rule]:
     for block in paths:
         for raw_path, body in block.items():
             body = body[0] if isinstance(body, list) and body else body
-            caps = body.get("capabilities", []) if isinstance(body, dict) else []
-            if isinstance(caps, str):
-                caps = [caps]
             path = _unquote(raw_path).lstrip("/")
-            rules.append(Rule(path=path, capabilities=frozenset(_unquote(c) for c in caps)))
+            rules.append(Rule(path=path, capabilities=_capabilities(name, path, body)))
     return rules
 
 
+def _capabilities(name: str, path: str, body) -> frozenset[str]:
+    body = body if isinstance(body, dict) else {}
+    caps = body.get("capabilities", [])
+    caps = {_unquote(c) for c in ([caps] if isinstance(caps, str) else caps)}
+    legacy = _unquote(body.get("policy"))
+    if legacy:
+        if legacy not in LEGACY:
+            raise PolicyParseError(f"policy {name!r}: path {path!r}: unknown policy value {legacy!r} "
+                                   f"(expected one of {', '.join(LEGACY)})")
+        caps |= LEGACY[legacy]
+    return frozenset(caps)
+
+
+def is_templated(rule: Rule) -> bool:
+    return "{{" in rule.path
+
+
+def _template_value(param: str, identity) -> str | None:
+    """One `identity.*` parameter for a token's identity (entity and its groups), or None."""
+    entity, groups = identity
+    parts = param.split(".")
+    if entity is None or parts[:1] != ["identity"]:
+        return None
+    if parts[1:3] == ["entity", "id"] and len(parts) == 3:
+        return entity.id
+    if parts[1:3] == ["entity", "name"] and len(parts) == 3:
+        return entity.name
+    if parts[1:3] == ["entity", "metadata"] and len(parts) == 4:
+        return entity.metadata.get(parts[3])
+    if parts[1:3] == ["entity", "aliases"] and len(parts) >= 5:
+        alias = next((a for a in entity.aliases if a.mount_accessor == parts[3]), None)
+        if alias is None:
+            return None
+        if len(parts) == 5:
+            return {"id": alias.id, "name": alias.name}.get(parts[4])
+        return alias.metadata.get(parts[5]) if parts[4] == "metadata" and len(parts) == 6 else None
+    if parts[1] == "groups" and len(parts) >= 5 and parts[2] in ("ids", "names"):
+        key = "id" if parts[2] == "ids" else "name"
+        group = next((g for g in groups if getattr(g, key) == parts[3]), None)
+        if group is None:
+            return None
+        if len(parts) == 5:
+            return {"id": group.id, "name": group.name}.get(parts[4])
+        return group.metadata.get(parts[5]) if parts[4] == "metadata" and len(parts) == 6 else None
+    return None
+
+
+def rule_render(rule: Rule, identity) -> Rule | None:
+    """A templated rule with its parameters filled in for `identity` = (entity or None, [groups]);
+    None when a parameter cannot be resolved (the server then ignores the path)."""
+    missing = False
+
+    def fill(match):
+        nonlocal missing
+        value = _template_value(match.group(1), identity)
+        if value is None:
+            missing = True
+            return ""
+        return str(value)
+
+    path = TEMPLATE.sub(fill, rule.path)
+    return None if missing else replace(rule, path=path)
+
+
 class Acl:
-    """The merged rules of a set of policies."""
+    """The merged rules of a set of policies (templated rules already rendered)."""
 
     def __init__(self, rules):
         merged: dict[str, set[str]] = {}

@@ -169,3 +169,15 @@ def test_no_secret_value_in_any_api_output(api, world):
     for url in ("/api/v1/findings/", "/api/v1/leaks/", "/api/v1/bots/pay-bot/", "/api/v1/findings/?format=sarif",
                 "/api/v1/findings/?format=defectdojo", "/api/v1/audit-runs/", "/api/v1/schema/"):
         assert CANARY not in api("auditor").get(url).content.decode()
+
+
+def test_a_broker_that_is_down_is_503_naming_it_without_its_password(api, world, broker_refusing):
+    canary = broker_refusing
+    response = api("auditor").post("/api/v1/audit-runs/")
+    assert response.status_code == 503
+    assert "cannot reach the Celery broker at redis://:***@127.0.0.1:1/6" in response.json()["detail"]
+    run = AuditRun.objects.order_by("-pk").first()
+    assert run.status == "failed" and "cannot reach the Celery broker" in run.error
+    page = api("auditor").get(f"/api/v1/audit-runs/{run.pk}/")
+    for text in (response.content.decode(), page.content.decode(), run.error):
+        assert canary not in text

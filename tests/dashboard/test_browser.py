@@ -25,7 +25,7 @@ pytestmark = pytest.mark.browser
 def browser(monkeypatch):
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls here are still synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (apt-get install chromium; .ci/run installs it)"
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (make test installs it as root)"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser

@@ -183,7 +183,19 @@ def test_auditor_starts_an_audit_through_the_queue(auditor, world, settings):
     response = auditor.post("/runs/start/", follow=True)
     try:
         assert broker.llen(queue) == before + 1
-        assert b"scanners.tasks.audit_fleet" in broker.lindex(queue, 0)
-        assert "Audit queued" in response.content.decode()
+        message = broker.lindex(queue, 0)
+        run = AuditRun.objects.order_by("-pk").first()  # created here, its id passed to the task
+        assert b"botaudit.audit_fleet" in message and run.task_id.encode() in message
+        assert run.trigger == "web:aud@example.com" and run.probe_runs.filter(status="pending").exists()
+        assert f"Audit #{run.pk} queued" in response.content.decode()
     finally:
         broker.lpop(queue)
+
+
+def test_a_broker_that_is_down_is_an_error_on_the_page_without_its_password(auditor, world, broker_refusing):
+    canary = broker_refusing
+    response = auditor.post("/runs/start/", follow=True)
+    body = response.content.decode()
+    assert "cannot reach the Celery broker at redis://:***@127.0.0.1:1/6" in body and canary not in body
+    assert canary not in auditor.get("/runs/").content.decode()
+    assert AuditRun.objects.order_by("-pk").first().status == "failed"

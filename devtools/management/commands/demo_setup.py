@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from devtools.demo import DEMO_SEEDERS
+from devtools.demo_ports import demo_connectors_point, demo_port
 
 DEMO_USER = "demo@example.com"
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
     def handle(self, *args, print_login=False, **options):
         if not print_login:
             call_command("fleet", "import", "examples/fleet.yaml", stdout=self.stdout)
+            for line in demo_connectors_point():  # DEMO_AWS_PORT / DEMO_VAULT_PORT
+                self.stdout.write(f"demo endpoint: {line}")
             for seeder in DEMO_SEEDERS:
                 self.stdout.write(seeder(), ending="\n")
             return
@@ -28,5 +31,6 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.save()
         self.stdout.write(self.style.SUCCESS(
-            f"\nDemo login: {DEMO_USER} / {password}\nDashboard: http://127.0.0.1:8000/  (admin: /admin/)\n"
+            f"\nDemo login: {DEMO_USER} / {password}\n"
+            f"Dashboard: http://127.0.0.1:{demo_port('web')}/  (admin: /admin/)\n"
         ))

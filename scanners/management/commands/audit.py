@@ -22,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true",
                             help="With REDIS_URL set: run through the Celery workers and wait for the result "
                                  "(otherwise the audit runs in this process).")
-        parser.add_argument("--timeout", type=int, default=3600, help="Seconds to wait with --wait.")
+        parser.add_argument("--timeout", type=int, default=3600,
+                            help="Seconds to wait with --wait; exits 2 when the audit has not finished by then.")
 
     def handle(self, *args, connectors=None, json=False, wait=False, timeout=3600, **options):
         try:
@@ -41,12 +42,12 @@ class Command(BaseCommand):
             raise SystemExit(2)
 
     def _through_workers(self, connectors, timeout, quiet):
-        from scanners.tasks import audit_fleet
+        from scanners.tasks import audit_enqueue
 
         if not quiet:
             self.stdout.write("Running the audit through the Celery workers...")
-        run_id = audit_fleet.delay(trigger="cli", connector_names=connectors).get(timeout=timeout)
-        return _wait_finished(run_id, timeout)
+        run = audit_enqueue(trigger="cli", connector_names=connectors)  # BrokerUnavailable: a ProbeError
+        return _wait_finished(run.pk, timeout)
 
     def _progress(self, probe_run):
         label = probe_run.connector.name if probe_run.connector else probe_run.kind
@@ -71,7 +72,8 @@ def _wait_finished(run_id, timeout):
     if run:
         return run
     pending = ProbeRun.objects.filter(audit_run_id=run_id).exclude(status__in=["ok", "partial", "failed"])
-    raise CommandError(f"audit #{run_id} did not finish in {timeout}s; waiting on {pending.count()} probe(s)")
+    raise CommandError(f"audit #{run_id} did not finish in {timeout}s; waiting on {pending.count()} probe(s) "
+                       "(it goes on in the workers; the reaper ends it if they cannot finish it)", returncode=2)
 
 
 def _json_dumps(data):

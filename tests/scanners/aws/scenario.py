@@ -9,6 +9,7 @@ from inventory.models import Identity
 from .conftest import ACCOUNT, REGION
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+OUTSIDE = "999988887777"  # an account outside the audited one
 CANARY = "canary-SECRET-value-7f3a9c"  # noqa: S105 - a planted value that must never show up
 
 
@@ -48,6 +49,10 @@ def seed(aws, make_bot, make_credential):
         s["open_role"] = aws.role("open-role", tags={"bot": "tagged-bot"}, trust={
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+        s["partner_role"] = aws.role("partner-role", tags={"bot": "tagged-bot"}, trust={
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OUTSIDE}:root"},
+                           "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x1"}}}]})
         s["public_secret"] = aws.secret("tagged/api", tags={"bot": "tagged-bot"}, rotate_days=30, policy={
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
@@ -80,6 +85,10 @@ def expected(s):
         "aws.policy.credentials_exposure": {s["admin_role"]},
         "aws.policy.reads_other_bots_secrets": {s["admin_role"], s["reader_role"]},
         "aws.role.trust_any_principal": {s["open_role"]},
+        "aws.role.trust_cross_account": {s["partner_role"]},
+        "aws.policy.data_exfiltration": {s["admin_role"], s["escalate_role"]},
+        "aws.policy.resource_exposure": {s["admin_role"], s["escalate_role"]},
+        "aws.policy.infrastructure_modification": {s["admin_role"], s["escalate_role"]},
         "aws.user.static_keys": {legacy},
         "aws.key.stale": "2 keys of legacy-bot",
         "aws.key.unused": "2 keys of legacy-bot",

@@ -81,7 +81,7 @@ def test_setup_schedules_creates_monday_8_and_keeps_admin_edits(db, settings):
     call_command("setup_schedules", stdout=out)
     assert f"created: {DIGEST_TASK_NAME}" in out.getvalue()
     task = PeriodicTask.objects.get(name=DIGEST_TASK_NAME)
-    assert task.task == "scanners.digest.tasks.send_weekly_digests"
+    assert task.task == "botaudit.digest.send_weekly_digests"
     cron = task.crontab
     assert (cron.minute, cron.hour, cron.day_of_week, str(cron.timezone)) == ("0", "8", "1", "Europe/Berlin")
     task.crontab = type(cron).objects.create(minute="30", hour="6", day_of_week="1", timezone="Europe/Berlin")

@@ -7,6 +7,9 @@ HEX = "0123456789abcdef"
 LOWER_DIGITS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+PATHS = {"rails-master-key": "config/master.key"}  # rules with a path; the others are tried in app/config.py
+
+
 def samples() -> dict[str, tuple[str, str]]:
     """rule id -> (a line the rule must flag, a similar line it must not flag)."""
     akia = "AKIA" + rand(UPPER + "234567", 16)
@@ -56,5 +59,12 @@ def samples() -> dict[str, tuple[str, str]]:
         "square-secret": ("sq0csp-" + rand(ALNUM, 43), "sq0csp-x"),
         "url-credentials": ("DB=postgres://app:" + rand(ALNUM, 16) + "@db.internal/app",
                             "DB=postgres://app:${DB_PASSWORD}@db.internal/app"),
+        "putty-private-key": ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\nPublic-Lines: 2\n"
+                              + rand(ALNUM, 64) + "\n" + rand(ALNUM, 16) + "\nPrivate-Lines: 1\n" + rand(ALNUM, 44)
+                              + "\nPrivate-MAC: " + rand(HEX, 64), "PuTTY-User-Key-File-3: see the docs"),
+        "password-hash": ("deploy:$apr1$" + rand(ALNUM, 8) + "$" + rand(ALNUM + "./", 22), "deploy:$apr1$short"),
+        "rails-master-key": (rand(HEX, 32), "see config/credentials.yml.enc"),
+        "jdbc-oracle-credentials": ("url=jdbc:oracle:thin:app/" + rand(ALNUM, 14) + "@db.prod.internal:1521:ORCL",
+                                    "url=jdbc:oracle:thin:@db.prod.internal:1521:ORCL"),
         "generic-api-key": ("api_key = '" + rand(ALNUM, 32) + "'", "api_key = 'not_a_real_value'"),
     }

@@ -5,7 +5,7 @@ import pytest
 
 from scanners.git.detector import Detector, shannon_entropy
 from scanners.git.rules import RuleError, rules_load
-from tests.scanners.git.samples import samples
+from tests.scanners.git.samples import PATHS, samples
 
 SAMPLES = samples()
 
@@ -21,13 +21,13 @@ def test_every_default_rule_has_samples():
 
 @pytest.mark.parametrize("rule_id", sorted(SAMPLES))
 def test_rule_true_positive(detector, rule_id, settings):
-    found = detector.scan(SAMPLES[rule_id][0] + "\n", path="app/config.py")
+    found = detector.scan(SAMPLES[rule_id][0] + "\n", path=PATHS.get(rule_id, "app/config.py"))
     assert rule_id in {m.rule_id for m in found}, found
 
 
 @pytest.mark.parametrize("rule_id", sorted(SAMPLES))
 def test_rule_false_positive(detector, rule_id):
-    found = detector.scan(SAMPLES[rule_id][1] + "\n", path="app/config.py")
+    found = detector.scan(SAMPLES[rule_id][1] + "\n", path=PATHS.get(rule_id, "app/config.py"))
     assert rule_id not in {m.rule_id for m in found}, found
 
 
@@ -133,5 +133,5 @@ def test_code_that_is_not_a_secret(detector, line):
 def test_rules_that_span_lines_are_known():
     from scanners.git.detector import spans_lines
 
-    assert [r.id for r in rules_load().rules if spans_lines(r.regex.pattern)] == ["private-key"]
+    assert [r.id for r in rules_load().rules if spans_lines(r.regex.pattern)] == ["private-key", "putty-private-key"]
     assert spans_lines(r"(?s)a.*b") and spans_lines(r"x[\s\S]{10,}y") and not spans_lines(r"a[\s'\"]{0,3}b")

@@ -74,15 +74,30 @@ def test_sealed_vault_fails_with_that_said(db, tmp_path, monkeypatch):
     port, token = free_port(), "root-" + secrets.token_hex(6)
     proc = dev_server_start(port=port, root_token=token, log_path=tmp_path / "bao.log")
     try:
-        hvac.Client(url=f"http://127.0.0.1:{port}", token=token).sys.seal()
-        Connector.objects.create(name="sealed", kind="vault", options={"url": f"http://127.0.0.1:{port}"})
         monkeypatch.setenv("VAULT_TOKEN", token)
+        conn = Connector.objects.create(name="sealed", kind="vault", options={"url": f"http://127.0.0.1:{port}"})
+        earlier = _recorded_in_scope(conn)  # what an earlier audit of this Vault found
+        hvac.Client(url=f"http://127.0.0.1:{port}", token=token).sys.seal()
         run = audit_run_in_process(connector_names=["sealed"])
     finally:
         dev_server_stop(proc)
     probe = _probe(run, "sealed")
     assert probe.status == ProbeRun.Status.FAILED
     assert "sealed" in probe.error
+    assert run.probe_runs.get(kind="inventory").status == ProbeRun.Status.OK  # the others run
+    earlier.refresh_from_db()
+    assert earlier.status == "open"  # nothing resolved
+
+
+def _recorded_in_scope(connector):
+    from scanners import registry
+    from scanners.services.audit import connector_scope
+    from scanners.services.findings import Draft, findings_upsert
+
+    check = registry.get("vault").checks[0]
+    draft = Draft(check=check, hit=registry.Hit(subject=f"vault-earlier:{connector.pk}"))
+    findings_upsert(drafts=[draft], scope=connector_scope(connector))
+    return Finding.objects.get(fingerprint=draft.fingerprint)
 
 
 def test_403_on_token_accessors_is_partial_and_resolves_nothing(vault_fleet, bao, monkeypatch):
@@ -147,5 +162,5 @@ def test_kv_mount_that_is_not_kv_v2_makes_the_probe_partial(vault_fleet):
     conn.save()
     probe = _probe(audit_run_in_process(connector_names=["test-vault"]), "test-vault")
     assert probe.status == ProbeRun.Status.PARTIAL
-    assert "kv mount 'cubbyhole': not a KV version 2 secret engine" in probe.error
+    assert "kv mount 'cubbyhole': not a KV secret engine" in probe.error
     assert probe.counts["kv_secrets"] == 6

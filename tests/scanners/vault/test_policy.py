@@ -138,3 +138,50 @@ def test_path_index_finds_exactly_what_checking_every_path_finds():
     expected = sorted(p for p in paths if a.allows("read", p))
     assert PathIndex(paths).readable(a) == expected
     assert "secret/data/pay/x/k" not in expected and "secret/data/ops/xy/kk" in expected
+
+
+def test_legacy_policy_field_expands_like_the_server():
+    rules = {r.path: r.capabilities for r in policy_parse("old", '''
+path "a/*" { policy = "read" }
+path "b/*" { policy = "write" }
+path "c/*" { policy = "sudo" }
+path "d/*" { policy = "deny" }
+path "e/*" { policy = "read"
+             capabilities = ["update"] }
+''')}
+    assert rules["a/*"] == {"read", "list"}
+    assert rules["b/*"] == {"create", "read", "update", "delete", "list"}
+    assert "sudo" in rules["c/*"] and rules["d/*"] == {"deny"}
+    assert rules["e/*"] == {"read", "list", "update"}
+    with pytest.raises(PolicyParseError, match="policy 'odd': path 'x': unknown policy value 'admin'"):
+        policy_parse("odd", 'path "x" { policy = "admin" }')
+
+
+def _identity():
+    from scanners.vault.observations import Entity, EntityAlias, Group
+
+    alias = EntityAlias(id="al-1", mount_accessor="auth_approle_1", mount_path="auth/approle/", name="rid",
+                        role_name="pay-role", metadata={"role_name": "pay-role"})
+    entity = Entity(id="ent-1", name="pay-bot", policies=[], metadata={"team": "payments"}, aliases=[alias],
+                    group_ids=["g-1"])
+    return entity, [Group(id="g-1", name="readers", policies=[], metadata={"dir": "shared"})]
+
+
+def test_templates_render_per_identity_and_unresolvable_paths_are_dropped():
+    from scanners.vault.policy import Rule, rule_render
+
+    identity = _identity()
+
+    def render(path):
+        rendered = rule_render(Rule(path=path, capabilities=frozenset({"read"})), identity)
+        return rendered.path if rendered else None
+
+    assert render("secret/data/{{identity.entity.name}}/*") == "secret/data/pay-bot/*"
+    assert render("secret/data/{{ identity.entity.metadata.team }}/{{identity.entity.id}}") == \
+        "secret/data/payments/ent-1"
+    assert render("kv/{{identity.entity.aliases.auth_approle_1.metadata.role_name}}") == "kv/pay-role"
+    assert render("kv/{{identity.groups.names.readers.metadata.dir}}/*") == "kv/shared/*"
+    assert render("kv/{{identity.groups.ids.g-1.name}}") == "kv/readers"
+    assert render("kv/{{identity.entity.metadata.nope}}") is None
+    assert render("kv/{{identity.groups.names.writers.id}}") is None
+    assert rule_render(Rule(path="kv/{{identity.entity.name}}", capabilities=frozenset()), (None, [])) is None
