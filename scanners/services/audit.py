@@ -192,7 +192,8 @@ def probe_after_commit(*, probe_run: ProbeRun, collected: registry.Collected) ->
         collected.after_commit()
     except Exception as exc:
         log.exception("after-commit step of %s failed", _label(probe_run))
-        probe_run.error = "\n".join(filter(None, [probe_run.error, f"after commit: {type(exc).__name__}: {exc}"]))
+        cause = text_redact(f"after commit: {type(exc).__name__}: {exc}")
+        probe_run.error = "\n".join(filter(None, [probe_run.error, cause]))
         probe_run.save(update_fields=["error"])
 
 
