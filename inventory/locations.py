@@ -52,8 +52,15 @@ def text_redact(text: str) -> str:
     """Any text that may hold a URL, with every userinfo replaced by ***: safe to store or show."""
     if not text:
         return text
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", str(text))
+    text = _URL_USERINFO.sub(_url_userinfo_masked, str(text))
     return _BARE_USERINFO.sub(f"{REDACTED}@", text)
+
+
+def _url_userinfo_masked(match: re.Match) -> str:
+    userinfo = match.group(0)[len(match.group(1)):-1]
+    if set(userinfo) <= {"*", ":"}:  # already masked (by us or e.g. as ':***'): keep it as it is
+        return match.group(0)
+    return f"{match.group(1)}{REDACTED}@"
 
 
 def location_parse(text: str) -> Location:
