@@ -4,13 +4,15 @@ value never leaves this module."""
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
-from .prefilter import Prefilter
-from .values import rule_kind, shannon_entropy, value_judge
+from .prefilter import Prefilter, RegexGate
+from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
 INLINE_ALLOW = ("botaudit:allow", "gitleaks:allow")
@@ -50,60 +52,187 @@ def _line_at(text: str, pos: int) -> tuple[int, str]:
     return text.count("\n", 0, pos) + 1, text[start: end if end >= 0 else len(text)]
 
 
+class _Lines:
+    """gitleaks' location() (detect/location.go) over one text, with str.count/find (C speed)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._total = None
+
+    def at(self, start: int, end: int) -> tuple[int, str]:
+        """(1-based line of `start`, gitleaks' `Line`: from the newline before the start line to the
+        newline after the end line). A newline belongs to the line after it. A match that starts
+        on or after the last newline gets the text from the very beginning, as in gitleaks."""
+        text = self.text
+        if self._total is None:
+            self._total = text.count("\n")
+        k = text.count("\n", 0, start + 1)  # newlines at or before `start`
+        if self._total and k == self._total:  # gitleaks' "!lineSet": after the last newline
+            stop = end
+            while stop < len(text) and text[stop] not in "\r\n":
+                stop += 1
+            return k + 1, text[:stop]
+        first = text.rfind("\n", 0, start + 1) if k else 0
+        after_start = text.find("\n", start + 1) if self._total else len(text)
+        after_end = text.find("\n", end) if self._total else len(text)
+        stop = after_end if after_end >= 0 else after_start
+        return k + 1, text[first:max(stop, end)]
+
+
+@dataclass
+class _Hit:
+    rule: object
+    line: int
+    secret: str
+    start: int
+    end: int
+    judged: tuple = field(default=("medium", ()))
+
+
+def _secret(rule, match_text: str) -> str:
+    """gitleaks runs the regex again on the (newline-trimmed) match: the secret is `secretGroup`, else
+    the first non-empty group, else the whole match."""
+    if not rule.regex.groups:
+        return match_text
+    again = rule.regex.search(match_text)
+    if again is None:
+        return match_text
+    if rule.secret_group:
+        return again.group(rule.secret_group) or ""
+    return next((g for g in again.groups() if g), match_text)
+
+
+def gitleaks_entropy(value: str) -> float:
+    """gitleaks' shannonEntropy: counts characters but divides by the UTF-8 length."""
+    if not value:
+        return 0.0
+    n = len(value.encode("utf-8", "surrogatepass"))
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def rule_scan(rule, text: str, lines: _Lines, *, path: str, commit: str, allowlists) -> list[_Hit]:
+    """One content rule over one text, as gitleaks' detectRule (decoding passes aside)."""
+    if any(a.skips_fragment(path=path, commit=commit) for a in rule.allowlists):
+        return []
+    if rule.path is not None and not rule.path.search(path):
+        return []
+    hits = []
+    for m in rule.regex.finditer(text):
+        match_text = m.group(0).strip("\n")
+        start, end = m.start(), m.start() + len(match_text)
+        line_no, line = lines.at(start, end)
+        if any(marker in line for marker in INLINE_ALLOW):
+            continue
+        secret = _secret(rule, match_text)
+        if rule.entropy and gitleaks_entropy(secret) <= rule.entropy:
+            continue
+        context = {"secret": secret, "match": match_text, "line": line, "path": path, "commit": commit}
+        if any(a.allows(**context) for a in (*allowlists, *rule.allowlists)):
+            continue
+        offset = match_text.find(secret) if secret else -1
+        span = (start + offset, start + offset + len(secret)) if offset >= 0 else (start, end)
+        hits.append(_Hit(rule, line_no, secret, *span))
+    return hits
+
+
+def generic_dedupe(hits: list[_Hit]) -> list[_Hit]:
+    """gitleaks' filter(): a generic finding goes when a non-generic one on the same line holds its secret."""
+    return [h for h in hits if not h.rule.generic or not any(
+        o.line == h.line and o.rule.id != h.rule.id and not o.rule.generic and h.secret in o.secret for o in hits)]
+
+
 class Detector:
     def __init__(self, ruleset):
         self.ruleset = ruleset
-        self.rules = ruleset.rules
+        self.rules = [r for r in ruleset.rules if not r.path_only]
+        self.path_rules = [r for r in ruleset.rules if r.path_only]
         self.prefilter = Prefilter(self.rules)
         self.multiline = {i for i, r in enumerate(self.rules) if spans_lines(r.regex.pattern)}
-        self.kinds = [rule_kind(r) for r in self.rules]
+        self._kind_of = {r.id: rule_kind(r) for r in self.rules}
         self.parsed = any(r.id == "url-credentials" for r in self.rules)  # BotAudit's default rules are in use
         self._path_allowed: dict[str, bool] = {}  # the same paths come back in every commit
+        self._path_found: dict[str, list] = {}
+        self._path_keys: dict[str, tuple] = {}
+        self._by_id = {r.id: r for r in ruleset.rules}
+        self._kinds: dict[tuple, int] = {}
+        self._commit_lists = any(a.commits for r in ruleset.rules for a in (*ruleset.allowlists, *r.allowlists))
+        self._gate = None
 
-    def path_allowed(self, path: str) -> bool:
+    def path_allowed(self, path: str, commit: str = "") -> bool:
+        """A global allowlist skips the whole file (gitleaks' checkCommitOrPathAllowed)."""
+        if commit:
+            return any(a.skips_fragment(path=path, commit=commit) for a in self.ruleset.allowlists)
         allowed = self._path_allowed.get(path)
         if allowed is None:
             if len(self._path_allowed) > 100_000:
                 self._path_allowed.clear()
-            allowed = self._path_allowed[path] = any(
-                a.condition != "AND" and any(p.search(path) for p in a.paths) for a in self.ruleset.allowlists)
+            allowed = self._path_allowed[path] = any(a.skips_fragment(path=path) for a in self.ruleset.allowlists)
         return allowed
 
-    def scan(self, text: str, *, path: str = "", commit: str = "", unordered: bool = False) -> list[Match] | None:
-        """Matches in `text`. With `unordered` (lines in no particular order), returns None instead
-        when a rule that spans lines could match: the caller must pass the lines in order."""
-        if self.path_allowed(path):
+    def path_key(self, path: str) -> int:
+        """A small number naming what a path changes about a scan (global and rule path allowlists,
+        rule paths): one blob scanned under paths with the same key gives the same matches."""
+        key = self._path_keys.get(path)
+        if key is None:
+            if len(self._path_keys) > 100_000:
+                self._path_keys.clear()
+            kind = (self.path_allowed(path),) + tuple(
+                (r.path is None or bool(r.path.search(path)))
+                and not any(a.skips_fragment(path=path) for a in r.allowlists) for r in self.rules)
+            key = self._path_keys[path] = self._kinds.setdefault(kind, len(self._kinds))
+        return key
+
+    def commit_allowed(self, rule_id: str, *, commit: str, path: str) -> bool:
+        """An allowlist's `commits` skip that commit's findings (global, or the rule's). A blob is
+        scanned once for every commit that adds it, so history scans apply this per commit."""
+        if not self._commit_lists:
+            return False
+        rule = self._by_id.get(rule_id)  # None: a parsed.py finding, only the global allowlists apply
+        lists = (*self.ruleset.allowlists, *(rule.allowlists if rule else ()))
+        return any(a.commits and a.skips_fragment(path=path, commit=commit) for a in lists)
+
+    def path_scan(self, path: str, commit: str = "") -> list[Match]:
+        """Path-only rules (a `path`, no `regex`): one match on the file, line 0 as gitleaks reports
+        it; the fingerprint and preview are of the path, never of content."""
+        if not self.path_rules or self.path_allowed(path, commit):
             return []
-        found: list[Match] = []
+        found = self._path_found.get(path) if not commit else None
+        if found is None:
+            found = [Match(r.id, 0, secret_fingerprint(path), redact(path), 0, 0) for r in self.path_rules
+                     if r.path.search(path) and not any(a.skips_fragment(path=path, commit=commit)
+                                                        for a in r.allowlists)]
+            if not commit:
+                if len(self._path_found) > 100_000:
+                    self._path_found.clear()
+                self._path_found[path] = found
+        return found
+
+    def scan(self, text: str, *, path: str = "", commit: str = "", unordered: bool = False) -> list[Match] | None:
+        """Matches of the content rules in `text`. With `unordered` (lines in no particular order),
+        returns None instead when a rule that spans lines could match: the caller must pass the
+        lines in order. Path-only rules are `path_scan`'s."""
+        if self.path_allowed(path, commit):
+            return []
         candidates = self.prefilter.candidates(text)
         if unordered and self.multiline.intersection(candidates):
             return None
-        for index in candidates:
-            rule = self.rules[index]
-            if rule.path is not None and not rule.path.search(path):
-                continue
-            for m in rule.regex.finditer(text):
-                group = rule.secret_group
-                secret = m.group(group) if group else m.group(0)
-                if not secret:
-                    continue
-                if rule.entropy and shannon_entropy(secret) < rule.entropy:
-                    continue
-                line_no, line = _line_at(text, m.start())
-                if any(marker in line for marker in INLINE_ALLOW):
-                    continue
-                context = {"secret": secret, "match": m.group(0), "line": line, "path": path, "commit": commit}
-                if any(a.allows(**context) for a in rule.allowlists + self.ruleset.allowlists):
-                    continue
-                judged = value_judge(value=secret, kind=self.kinds[index], line=line, path=path)
-                if judged is None:
-                    continue
-                span = m.span(group) if group else m.span()
-                found.append(Match(rule.id, line_no, secret_fingerprint(secret), redact(secret), *span, *judged))
-        specific = [f for f in found if not self.rules_by_id(f.rule_id).generic]
-        found = [f for f in found if not self.rules_by_id(f.rule_id).generic
-                 or not any(s.start < f.end and f.start < s.end for s in specific)]
+        lines = _Lines(text)
+        hits = [h for index in candidates for h in rule_scan(
+            self.rules[index], text, lines, path=path, commit=commit, allowlists=self.ruleset.allowlists)]
+        found = [Match(h.rule.id, h.line, secret_fingerprint(h.secret), redact(h.secret), h.start, h.end, *h.judged)
+                 for h in generic_dedupe([h for h in hits if self._judge(h, text, path)])]
         return found + self.parsed_scan(text, path=path, commit=commit, taken=found) if self.parsed else found
+
+    def _judge(self, hit: _Hit, text: str, path: str) -> bool:
+        """Confidence and reasons (values.value_judge). With BotAudit's default rules a value judged
+        not a secret is dropped; with any other rule file (e.g. gitleaks') every hit gitleaks would
+        report is kept, a placeholder-looking one at low confidence."""
+        judged = value_judge(value=hit.secret, kind=self._kind_of[hit.rule.id], line=_line_at(text, hit.start)[1],
+                             path=path)
+        if judged is None and self.parsed:
+            return False
+        hit.judged = judged or ("low", ("placeholder value",))
+        return True
 
     def parsed_scan(self, text: str, *, path: str, commit: str, taken: list[Match]) -> list[Match]:
         """Values assigned by key name and credential-file formats (parsed.py) not already matched."""
@@ -119,7 +248,16 @@ class Detector:
             found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
         return found
 
+    def may_match(self, data: bytes) -> bool:
+        """False only when nothing in `data` (the raw bytes of a text) can give a match, so a caller
+        may skip decoding it and all line work. The hyperscan database is built on first use (~0.3 s
+        for the default rules). Any detection added to scan() must keep this True for any text it
+        could find something in."""
+        if self.parsed:  # parsed_scan (assignments by key name, credential files) has no gate yet
+            return True
+        if self._gate is None:
+            self._gate = RegexGate(self.rules)
+        return self._gate.may_match(data)
+
     def rules_by_id(self, rule_id: str):
-        if not hasattr(self, "_by_id"):
-            self._by_id = {r.id: r for r in self.rules}
         return self._by_id[rule_id]

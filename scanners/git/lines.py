@@ -53,14 +53,27 @@ def _lines_between(data: bytes, cut: int, suffix: int) -> list:
     return data[cut:end].split(b"\n") if end >= cut else []
 
 
-def added_lines(old: bytes, new: bytes, counts: dict) -> tuple[int, list]:
+def changed_span(old: bytes, new: bytes) -> tuple[int, int]:
+    """(cut, suffix): `cut` is a line start in both blobs before which they are equal, and the last
+    `suffix` bytes of both are equal too. Every line `new` adds lies in `changed_region`."""
+    cut = new.rfind(b"\n", 0, _common_prefix(old, new)) + 1  # a line start in both blobs
+    return cut, _common_suffix(old, new, min(len(old), len(new)) - cut)
+
+
+def changed_region(new: bytes, span: tuple[int, int]) -> bytes:
+    """The bytes of the lines of `new` between the common prefix and suffix of `span`."""
+    cut, suffix = span
+    end = new.find(b"\n", len(new) - suffix) if suffix else -1
+    return new[cut:] if end < 0 else new[cut:end]
+
+
+def added_lines(old: bytes, new: bytes, counts: dict, span: tuple[int, int] | None = None) -> tuple[int, list]:
     """The lines of `new` (split on newlines) that are not lines of `old`, in order, with repeats:
     (offset of the first candidate line, [(line number counted from there, line)]). `counts`
     ({line: occurrences} in `old`) is updated in place to `new`'s. Lines inside the byte-wise
     common prefix and suffix of both blobs are the same lines in both, so only the lines between
     them are looked up and counted: the cost follows the size of the change, not of the file."""
-    cut = new.rfind(b"\n", 0, _common_prefix(old, new)) + 1  # a line start in both blobs
-    suffix = _common_suffix(old, new, min(len(old), len(new)) - cut)
+    cut, suffix = span or changed_span(old, new)
     middle = _lines_between(new, cut, suffix)
     added = [(n, line) for n, line in enumerate(middle, 1) if line not in counts]
     for line in _lines_between(old, cut, suffix):

@@ -53,3 +53,46 @@ class Prefilter:
 
     def __getstate__(self):  # a hyperscan database does not pickle; rebuild in the other process
         raise TypeError("Prefilter is shared with worker processes by fork, not pickled")
+
+
+class RegexGate:
+    """Can any rule match anywhere in these bytes? Every rule's regex compiled by hyperscan in
+    prefilter mode (a superset of what the regex matches), scanned once over raw bytes and stopped
+    at the first hit: False is a proof that no rule matches, so the caller skips all line work.
+    Only ASCII input is judged (RE2's Unicode case folding, e.g. U+212A for k, is not hyperscan's);
+    a rule set hyperscan cannot compile, or a rule without a regex, keeps the gate open."""
+
+    FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY | hyperscan.HS_FLAG_SINGLEMATCH
+             if hyperscan is not None else 0)
+
+    def __init__(self, rules):
+        patterns = [getattr(rule.regex, "pattern", None) for rule in rules]
+        self.open, self._db = hyperscan is None or not all(patterns), None
+        if self.open or not patterns:
+            return
+        db = hyperscan.Database()
+        try:
+            db.compile(expressions=[p.encode() for p in patterns], ids=list(range(len(patterns))),
+                       elements=len(patterns), flags=[self.FLAGS] * len(patterns))
+        except hyperscan.error:  # a construct hyperscan does not support even as a prefilter
+            self.open = True
+            return
+        self._db = db
+
+    def may_match(self, data: bytes) -> bool:
+        if self.open or not data.isascii():
+            return True
+        if self._db is None:
+            return False
+        try:
+            self._db.scan(data, match_event_handler=_stop)
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+    def __getstate__(self):
+        raise TypeError("RegexGate is shared with worker processes by fork, not pickled")
+
+
+def _stop(*_args) -> bool:
+    return True  # the first hit answers the question

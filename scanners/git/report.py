@@ -47,7 +47,7 @@ def report_sarif(result: ScanResult, ruleset) -> str:
             "message": {"text": f"{leak.rule_id} secret {leak.redacted} introduced in {leak.commit[:12]} ({where})"},
             "locations": [{"physicalLocation": {
                 "artifactLocation": {"uri": quote(leak.file, safe="/")},  # a URI reference: percent-encoded
-                "region": {"startLine": leak.line},
+                **({"region": {"startLine": leak.line}} if leak.line >= 1 else {}),  # line 0: a path-only rule
             }}],
             "partialFingerprints": {"botaudit/v1": leak_fingerprint(leak)},
             "properties": {"commit": leak.commit, "commitDate": leak.commit_date,

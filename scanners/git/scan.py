@@ -3,9 +3,14 @@ default branch, drop baselined leaks. Shared by `manage.py scan_repo` and the gi
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import json
+import os
+import pickle
+import select
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +18,12 @@ from pathlib import Path
 import pygit2
 from django.conf import settings
 
+from .mirror import loose_damaged
 from .walker import Leak, Stats, history_scan, still_at_head_mark, tree_scan
+
+
+class ScanStopped(ValueError):
+    """The scan went past BOTAUDIT_GIT_SCAN_TIME_LIMIT, or its process died; the message says which."""
 
 
 @dataclass
@@ -49,45 +59,117 @@ def _short(name: str) -> str:
     return name
 
 
-def refs_select(repo: pygit2.Repository, branches=("*",)) -> dict[str, str]:
-    """{ref name: commit id} for every ref matching `branches` (glob on short names; '*' = all)."""
+def refs_select(repo: pygit2.Repository, branches=("*",), damaged=None) -> dict[str, str]:
+    """{ref name: commit id} for every ref matching `branches` (glob on short names; '*' = all).
+    A ref to a damaged loose object is kept unpeeled: the walk reports that object by id."""
+    damaged = damaged or {}
     tips = {}
     patterns = list(branches or ["*"])
-    for name in repo.listall_references():
+    for ref in repo.references.iterator():  # one pass: a lookup per name costs ~0.1 ms each
+        name = ref.name
         if name.endswith("/HEAD") or name == "refs/stash":
             continue
         if patterns != ["*"] and not any(fnmatch.fnmatchcase(_short(name), p) for p in patterns):
             continue
         try:
-            commit = repo.references[name].peel(pygit2.Commit)
+            target = ref.resolve().target if ref.type == pygit2.enums.ReferenceType.SYMBOLIC else ref.target
+            tips[name] = str(target) if target.raw in damaged else str(ref.peel(pygit2.Commit).id)
         except (pygit2.GitError, KeyError, ValueError, pygit2.InvalidSpecError):
             continue
-        tips[name] = str(commit.id)
     return tips
 
 
-def default_head(repo: pygit2.Repository):
-    """The commit at the tip of the default branch (HEAD, else main/master), or None."""
+def default_head(repo: pygit2.Repository, damaged=None):
+    """The commit at the tip of the default branch (HEAD, else main/master), or None (also when
+    that commit is a damaged loose object)."""
+    damaged = damaged or {}
     try:
         if not repo.head_is_unborn:
-            return repo.head.peel(pygit2.Commit)
+            return None if repo.head.resolve().target.raw in damaged else repo.head.peel(pygit2.Commit)
     except pygit2.GitError:
         pass
     for name in ("refs/heads/main", "refs/heads/master"):
         if name in repo.references:
-            return repo.references[name].peel(pygit2.Commit)
+            ref = repo.references[name].resolve()
+            return None if ref.target.raw in damaged else ref.peel(pygit2.Commit)
     return None
 
 
-def repo_scan(*, repo: pygit2.Repository, detector, branches=("*",), hide=(), no_history=False,
-              since: str | None = None, known: list[Leak] = (), baseline: set[str] = frozenset(),
-              workers: int | None = None) -> ScanResult:
+def bounded_call(fn, *, seconds: float, what: str):
+    """fn() in a forked child process, in its own process group, its result pickled back through a
+    pipe. Past `seconds` the whole group (the scan's worker processes too) is killed and ScanStopped
+    raised: a libgit2 read that never returns cannot keep a scan, a probe or an audit running."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(read_end)
+        os.setpgid(0, 0)
+        try:
+            payload = pickle.dumps((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            try:
+                payload = pickle.dumps((False, exc))
+            except Exception:  # noqa: BLE001
+                payload = pickle.dumps((False, ValueError(f"{type(exc).__name__}: {exc}")))
+        with os.fdopen(write_end, "wb") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + seconds
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                _group_kill(pid)
+                raise ScanStopped(f"{what}: stopped after {seconds:g} s (BOTAUDIT_GIT_SCAN_TIME_LIMIT); "
+                                  "a damaged object may make reading never return")
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+    _pid, status = os.waitpid(pid, 0)
+    if not chunks:
+        raise ScanStopped(f"{what}: the scanning process died ({_status_text(status)})")
+    ok, value = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own forked child, a private pipe
+    if not ok:
+        raise value
+    return value
+
+
+def _group_kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _status_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def repo_scan(*, repo: pygit2.Repository, **kw) -> ScanResult:
+    """Scan `repo` (see `repo_scan_unbounded`) in a child process bounded by
+    BOTAUDIT_GIT_SCAN_TIME_LIMIT seconds (0: in this process, unbounded)."""
+    limit = settings.BOTAUDIT_GIT_SCAN_TIME_LIMIT
+    if not limit:
+        return repo_scan_unbounded(repo=repo, **kw)
+    return bounded_call(lambda: repo_scan_unbounded(repo=repo, **kw), seconds=limit, what=f"scan of {repo.path}")
+
+
+def repo_scan_unbounded(*, repo: pygit2.Repository, detector, branches=("*",), hide=(), no_history=False,
+                        since: str | None = None, known: list[Leak] = (), baseline: set[str] = frozenset(),
+                        workers: int | None = None) -> ScanResult:
     """Scan `repo`. `hide` (commit ids) or `since` (a revision) limits the walk to newer commits;
-    `known` leaks from earlier runs are kept (their first commit wins) and re-marked at head."""
+    `known` leaks from earlier runs are kept (their first commit wins) and re-marked at head.
+    Damaged loose objects are found first and never handed to libgit2 (it would spin on them)."""
     start = time.perf_counter()
     max_blob = settings.BOTAUDIT_GIT_MAX_BLOB_BYTES
-    tips = refs_select(repo, branches)
-    head = default_head(repo)
+    damaged = loose_damaged(repo)
+    tips = refs_select(repo, branches, damaged)
+    head = default_head(repo, damaged)
     if no_history:
         if head is None:
             raise ValueError(f"{repo.path}: no default branch to scan")
@@ -101,12 +183,12 @@ def repo_scan(*, repo: pygit2.Repository, detector, branches=("*",), hide=(), no
                 raise ValueError(f"{repo.path}: unknown revision {since!r}") from None
         found, stats, errors = history_scan(
             repo, detector, tips=[pygit2.Oid(hex=h) for h in tips.values()], hide=hidden,
-            max_blob_bytes=max_blob, workers=workers,
+            max_blob_bytes=max_blob, workers=workers, damaged=damaged,
         )
     leaks = {leak.key: leak for leak in known}
     for key, leak in found.items():
         leaks.setdefault(key, leak)
     kept = [leak for leak in leaks.values() if leak_fingerprint(leak) not in baseline]
-    errors += still_at_head_mark(repo, detector, kept, head, max_blob_bytes=max_blob)
+    errors += still_at_head_mark(repo, detector, kept, head, max_blob_bytes=max_blob, damaged=damaged)
     kept.sort(key=lambda x: (x.commit_date, x.file, x.line, x.rule_id))
     return ScanResult(leaks=kept, stats=stats, errors=errors, tips=tips, seconds=time.perf_counter() - start)

@@ -15,7 +15,7 @@ _ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
 _TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.S)
 TREE, BLOB, BLOB_EXECUTABLE, LINK, COMMIT = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
 TYPE_BITS = 0o170000
-CACHE_ENTRIES = 200_000  # parsed tree entries kept (all of them are dropped when exceeded)
+CACHE_ENTRIES = 60_000  # parsed tree entries per generation (two generations kept)
 
 
 def mode_normalize(mode: int) -> int:
@@ -34,9 +34,11 @@ def mode_normalize(mode: int) -> int:
 class TreeReader:
     """Parses tree objects (cached by id) and lists what changed between two trees."""
 
-    def __init__(self, odb):
+    def __init__(self, odb, damaged=None):
         self.odb = odb
+        self.damaged = damaged or {}  # {raw id: why}: damaged loose objects, never handed to libgit2
         self.cache: dict = {}
+        self.older: dict = {}
         self.cached = 0
         self.modes: dict = {}
 
@@ -45,16 +47,34 @@ class TreeReader:
         found = self.cache.get(raw_id)
         if found is not None:
             return found
+        found = self.older.get(raw_id)
+        if found is not None:
+            self.cache[raw_id] = found
+            self.cached += len(found) + 1
+            return found
+        if raw_id in self.damaged:
+            raise ValueError(f"tree {raw_id.hex()} unreadable: {self.damaged[raw_id]}")
         data = self.odb.read(pygit2.Oid(raw=raw_id))[1]
         if _TREE.fullmatch(data) is None:
             raise ValueError(f"tree {raw_id.hex()} is malformed")
         found = _ENTRY.findall(data)
-        if self.cached > CACHE_ENTRIES:
-            self.cache.clear()
-            self.cached = 0
+        if self.cached > CACHE_ENTRIES:  # keep the newer half: neighbouring commits share most trees
+            self.older, self.cache, self.cached = self.cache, {}, 0
         self.cache[raw_id] = found
         self.cached += len(found) + 1
         return found
+
+    def entry_at(self, tree_id: bytes, path: str):
+        """(mode, raw id) of the entry at `path` under tree `tree_id`, or None."""
+        *folders, name = path.split("/")
+        for part in [*folders, name]:
+            found = [e for e in self.entries(tree_id) if e[1].decode("utf-8", "replace") == part]
+            if not found:
+                return None
+            mode, tree_id = self.mode(found[0][0]), found[0][2]
+            if part is not name and mode != TREE:
+                return None
+        return mode, tree_id
 
     def mode(self, raw: bytes) -> int:
         found = self.modes.get(raw)
@@ -69,6 +89,15 @@ class TreeReader:
         out = []
         self._changes(old_id, new_id, prefix, out)
         return out
+
+    def merge_changes(self, changes: list, others: list, new_id: bytes) -> list:
+        """The `changes` (against a merge's first parent) that differ from every other parent too:
+        a file the merge takes unchanged from another parent was introduced there, not here (git's
+        combined diff). `others` are the other parents' tree ids."""
+        for other in others:
+            differs = {(path, sha) for path, _mode, sha, _old in self.changes(other, new_id)}
+            changes = [change for change in changes if (change[0], change[2]) in differs]
+        return changes
 
     def _changes(self, old_id, new_id, prefix, out) -> None:
         new = self.entries(new_id)

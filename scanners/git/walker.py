@@ -18,15 +18,19 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType, SortMode
 
 from .detector import text_decode
-from .lines import added_lines
+from .lines import added_lines, changed_region, changed_span
 from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
+NONE = ()  # one shared "no matches" for the tens of thousands of cached clean blobs
 CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
-LINE_CACHE_PATHS = 20_000  # paths whose latest version (and its line counts) is kept per worker
-LINE_CACHE_BYTES = 64 << 20  # ... and at most this much of their content (the counts take ~2x more)
+HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
+BOUNDARY_WALK = 2_000
+GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
+LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
+LINE_CACHE_BYTES = 16 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
 
 @dataclass
@@ -67,8 +71,9 @@ class Stats:
 class BlobScanner:
     """Scans blobs by id with a cache, counting what it skipped and why."""
 
-    def __init__(self, repo, detector, max_blob_bytes: int):
-        self.repo, self.detector, self.max = repo, detector, max_blob_bytes
+    def __init__(self, repo, detector, max_blob_bytes: int, gate: bool = False, damaged=None):
+        self.repo, self.detector, self.max, self.gate = repo, detector, max_blob_bytes, gate
+        self.damaged = damaged or {}  # {raw id: why}: loose objects libgit2 must never be asked for
         self.cache: dict = {}
         self.lines: dict = {}
         self.lines_bytes = 0
@@ -77,6 +82,8 @@ class BlobScanner:
 
     def _read(self, oid):
         """The blob's bytes, or None when it is skipped (huge, binary, LFS pointer)."""
+        if oid.raw in self.damaged:
+            raise ValueError(self.damaged[oid.raw])
         _type, size = self.repo.odb.read_header(oid)
         if size > self.max:
             self.stats.skipped["huge"] += 1
@@ -92,10 +99,19 @@ class BlobScanner:
 
     def scan(self, oid, path: str, where: str, old_oid=None) -> list:
         """Matches in the blob; with `old_oid`, only in the lines the new blob adds (line numbers
-        are the new blob's). Whole blobs are cached by id; identical blobs are scanned once."""
-        whole = old_oid is None or oid in self.cache
-        if whole and oid in self.cache:
-            return self.cache[oid]
+        are the new blob's). Path-only rules match a path where it is added (binary blobs too)."""
+        found = self._content_scan(oid, path, where, old_oid)
+        if old_oid is None and self.detector.path_rules:
+            return [*found, *self.detector.path_scan(path)]
+        return found
+
+    def _content_scan(self, oid, path: str, where: str, old_oid=None) -> list:
+        """Whole blobs are cached by id and by what their path changes about a scan (rule paths,
+        path allowlists): identical blobs are scanned once per kind of path."""
+        key = (oid, self.detector.path_key(path))
+        whole = old_oid is None or key in self.cache
+        if whole and key in self.cache:
+            return self.cache[key]
         matches = []
         try:
             data = self._read(oid)
@@ -103,14 +119,19 @@ class BlobScanner:
                 self.stats.blobs += 1
                 if whole:
                     self.stats.bytes += len(data)
-                    matches = self.detector.scan(text_decode(data), path=path)
+                    if not self.gate or self.detector.may_match(data):
+                        matches = self.detector.scan(text_decode(data), path=path)
                     self._remember(path, oid, data)
+                elif self.gate and not self.detector.may_match(data):
+                    self.stats.bytes += len(data)  # nothing in it can match, whatever it is compared with:
+                    self._remember(path, oid, data)  # no old blob read, and cached like a whole blob
+                    whole = True
                 else:
                     matches = self._scan_added(data, oid, old_oid, path)
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
             self.errors.append(f"object {oid} ({path} in {where}) unreadable: {exc}")
         if whole:
-            self.cache[oid] = matches
+            self.cache[key] = matches or NONE
         return matches
 
     def _remember(self, path: str, oid, data: bytes, counts=None) -> None:
@@ -127,16 +148,25 @@ class BlobScanner:
         self.lines_bytes += len(data)
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
-        """Scan the lines `new` adds (lines not among the old blob's lines). First as an unordered
-        set; only when that finds something, or a multi-line rule could match, again in order."""
+        """Scan the lines `new` adds (lines not among the old blob's lines). Nothing when no rule
+        can match in the changed region (the regex gate: no line work at all); else first as an
+        unordered set, and only when that finds something, or a multi-line rule could match, again
+        in order."""
         cached = self.lines.get(path)
         if cached is not None and cached[0] == old_oid:
             _oid, old, counts = cached
         else:
             old, counts = self.repo.odb.read(old_oid)[1], None
+        span = changed_span(old, new)
+        if self.gate:
+            region = changed_region(new, span)
+            if not self.detector.may_match(region):
+                self.stats.bytes += len(region)
+                self._remember(path, oid, new)
+                return []
         if counts is None:
             counts = dict(Counter(old.split(b"\n")))
-        cut, added = added_lines(old, new, counts)
+        cut, added = added_lines(old, new, counts, span)
         self._remember(path, oid, new, counts)
         if not added:
             return []
@@ -153,18 +183,24 @@ def _commit_date(commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
 
 
-def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
-    the empty tree). Returns ([(commit, date, path, match)] in commit order, Stats, errors)."""
-    scanner = BlobScanner(repo, detector, max_blob_bytes)
-    trees = TreeReader(repo.odb)
+    the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
+    match)] in commit order, Stats, errors)."""
+    scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged)
+    trees = TreeReader(repo.odb, damaged)
     out = []
     for cid in commit_ids:
         scanner.stats.commits += 1
         try:
-            commit = repo[cid]
+            commit = _commit_read(repo, cid, scanner.damaged)
             parents = commit.parent_ids
+            for parent in parents:
+                if parent.raw in scanner.damaged:
+                    raise ValueError(f"parent {parent} unreadable: {scanner.damaged[parent.raw]}")
             changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+            if len(parents) > 1:
+                changes = trees.merge_changes(changes, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
             continue
@@ -179,31 +215,38 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int):
     return out, scanner.stats, scanner.errors
 
 
+def _commit_read(repo, oid, damaged):
+    if oid.raw in damaged:
+        raise ValueError(damaged[oid.raw])
+    return repo[oid]
+
+
 # --- worker processes -------------------------------------------------------------------------
 _WORKER: dict = {}
 
 
-def _worker_init(path, detector, max_blob_bytes):
-    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes)
+def _worker_init(path, detector, max_blob_bytes, gate, damaged):
+    reads_fast()
+    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged)
 
 
 def _worker_scan(commit_hexes):
     return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"])
+                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"])
 
 
-def _thread_scan(path, detector, max_blob_bytes, commit_hexes):
+def _thread_scan(path, detector, max_blob_bytes, gate, damaged, commit_hexes):
     """One thread's share: its own repository handle and detector (a hyperscan scratch space is
     per thread)."""
     return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset),
-                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes)
+                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes, gate, damaged)
 
 
 def _can_fork() -> bool:
     return not multiprocessing.current_process().daemon and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _readable_commits(repo, tips, hide):
+def _readable_commits(repo, tips, hide, damaged):
     """Fallback when the revwalk fails: every readable commit reachable from `tips` (not behind an
     unreadable one), oldest first, and an error naming each unreadable commit."""
     hidden, errors, seen, readable = set(hide), [], set(), []
@@ -214,6 +257,8 @@ def _readable_commits(repo, tips, hide):
             continue
         seen.add(oid)
         try:
+            if oid.raw in damaged:
+                raise ValueError(damaged[oid.raw])
             repo.odb.read(oid)  # not the object cache: is it readable on disk?
             commit = repo[oid]
             parents = commit.parent_ids
@@ -225,38 +270,87 @@ def _readable_commits(repo, tips, hide):
     return [oid for _t, oid in sorted(readable, key=lambda x: x[0])], errors
 
 
-def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers: int | None = None):
-    """One revwalk over every commit reachable from `tips` and not from `hide` (oldest first).
-    Returns (leaks keyed by (rule, file, secret fingerprint) at first introduction, Stats, errors)."""
+def reads_fast() -> None:
+    """libgit2 re-hashes every object it reads (SHA-1 with collision detection): 4x the cost of
+    reading. git itself does not; a damaged object still fails to inflate or to apply as a delta,
+    and is reported by id. Process-wide, and only about reading."""
+    pygit2.settings.enable_strict_hash_verification(False)
+    pygit2.settings.cache_max_size(16 << 20)  # libgit2's parsed-object cache (default 256 MB): ~55 MB less per process
+
+
+def _boundary(repo, tips, hidden: set):
+    """The hidden commits met first when walking back from `tips` (at most BOUNDARY_WALK commits
+    deep, else None): hiding only those gives libgit2 the same new commits whenever a new commit
+    reaches old history only through a hidden tip (new commits on top of scanned refs). libgit2
+    takes seconds to hide thousands of tips (a mirror's PR refs), whatever the walk finds."""
+    seen, met, stack = set(), set(), list(tips)
+    while stack:
+        oid = stack.pop()
+        if oid in hidden:
+            met.add(oid)
+            continue
+        if oid in seen:
+            continue
+        seen.add(oid)
+        if len(seen) > BOUNDARY_WALK:
+            return None
+        stack.extend(repo[oid].parent_ids)
+    return list(met)
+
+
+def _commits_walk(repo, tips, hide, damaged):
+    """Every commit reachable from `tips` and not from `hide`, oldest first (one libgit2 revwalk;
+    around damaged commits when there are any), and the errors naming what could not be read."""
+    if damaged:  # libgit2's revwalk would be handed a damaged loose object: walk in Python
+        return _readable_commits(repo, tips, hide, damaged)
+    hidden = set(hide)
+    tips = [oid for oid in tips if oid not in hidden]  # a tip scanned before adds nothing
+    if len(hidden) > HIDE_DIRECT:
+        hide = _boundary(repo, tips, hidden) or hide
     walker = repo.walk(None, SortMode.TOPOLOGICAL | SortMode.REVERSE)
     for oid in tips:
         walker.push(oid)
     for oid in hide:
         if oid in repo:
             walker.hide(oid)
-    walk_errors = []
     try:
-        commits = [c.id for c in walker]
+        return [c.id for c in walker], []
     except (pygit2.GitError, KeyError, ValueError):  # a corrupted commit: walk around it
-        commits, walk_errors = _readable_commits(repo, tips, hide)
+        return _readable_commits(repo, tips, hide, damaged)
+
+
+def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers: int | None = None,
+                 damaged=None):
+    """One revwalk over every commit reachable from `tips` and not from `hide` (oldest first).
+    Returns (leaks keyed by (rule, file, secret fingerprint) at first introduction, Stats, errors).
+    `damaged` ({raw id: why}) are loose objects that are never handed to libgit2."""
+    reads_fast()
+    damaged = damaged or {}
+    commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
     workers = workers or min(2, os.cpu_count() or 1)
+    gate = len(commits) >= GATE_FROM
+    if gate:
+        detector.may_match(b"")  # build the gate once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes)) as pool:
+            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes, gate, damaged)) as pool:
                 parts = list(pool.imap(_worker_scan, chunks))
         else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
             with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(partial(_thread_scan, repo.path, detector, max_blob_bytes), chunks))
+                scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged)
+                parts = list(pool.map(scan, chunks))
     else:
-        parts = [commits_scan(repo, detector, commits, max_blob_bytes)]
+        parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged)]
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)
         errors.extend(part_errors)
         for commit, date, path, m in found:
+            if detector.commit_allowed(m.rule_id, commit=commit, path=path):
+                continue
             leak = Leak(m.rule_id, path, m.line, commit, date, m.redacted, m.secret_fingerprint,
                         confidence=m.confidence, reasons=m.reasons)
             leaks.setdefault(leak.key, leak)
@@ -285,20 +379,22 @@ def tree_scan(repo, detector, commit, *, max_blob_bytes: int):
     return leaks, scanner.stats, scanner.errors
 
 
-def still_at_head_mark(repo, detector, leaks, head_commit, *, max_blob_bytes: int) -> list[str]:
+def still_at_head_mark(repo, detector, leaks, head_commit, *, max_blob_bytes: int, damaged=None) -> list[str]:
     """Set `still_at_head` on each leak: the file at that path in the default branch's tip still
     holds the same secret (same rule and fingerprint)."""
-    scanner = BlobScanner(repo, detector, max_blob_bytes)
+    scanner = BlobScanner(repo, detector, max_blob_bytes, damaged=damaged)
+    trees = TreeReader(repo.odb, damaged)
     for leak in leaks:
         leak.still_at_head = False
         if head_commit is None:
             continue
         try:
-            entry = head_commit.tree[leak.file]
-        except KeyError:
+            entry = trees.entry_at(head_commit.tree_id.raw, leak.file)
+        except (pygit2.GitError, KeyError, ValueError) as exc:
+            scanner.errors.append(f"{leak.file} at commit {head_commit.id} unreadable: {exc}")
             continue
-        if entry.filemode in BLOB_MODES:
-            found = scanner.scan(entry.id, leak.file, f"commit {head_commit.id}")
+        if entry is not None and entry[0] in BLOB_MODES:
+            found = scanner.scan(pygit2.Oid(raw=entry[1]), leak.file, f"commit {head_commit.id}")
             leak.still_at_head = any(
                 m.rule_id == leak.rule_id and m.secret_fingerprint == leak.secret_fingerprint for m in found
             )

@@ -216,3 +216,23 @@ def test_corrupted_commit_object_stops_the_walk_with_an_error(repo):
     assert any(middle in e for e in result.errors), result.errors
     assert [leak.file for leak in result.leaks] == []  # a.py is behind the broken commit
     assert result.stats.commits == 1  # the readable newest commit was still scanned
+
+
+def test_pull_request_merge_refs_add_nothing_the_branch_did_not(repo):
+    """GitHub's refs/pull/N/merge: a merge whose files come unchanged from the PR head is not
+    where they were introduced; only what differs from every parent is the merge's own."""
+    base = repo.commit({"a.txt": "one\n", "cfg.py": "x = 1\n"})
+    pat = github_pat()
+    head = repo.commit({"cfg.py": f"x = 1\nT = '{pat}'\n"}, ref="refs/pull/1/head", parents=[base])
+    main2 = repo.commit({"a.txt": "one\ntwo\n"})
+    own = aws_key_id()
+    merge = repo.commit({"cfg.py": f"x = 1\nT = '{pat}'\n", "a.txt": f"one\ntwo\nK = '{own}'\n"},
+                        ref="refs/pull/1/merge", parents=[pygit2.Oid(hex=main2), pygit2.Oid(hex=head)])
+    result = scan(repo)
+    leaks = by_rule(result)
+    assert (leaks[("github-pat", "cfg.py")].commit, leaks[("github-pat", "cfg.py")].line) == (head, 2)
+    assert leaks[("aws-access-token", "a.txt")].commit == merge  # both sides changed a.txt: the merge's own line
+    assert len(leaks) == 2
+    # the merge alone (its PR head already scanned, e.g. an incremental run) reports only its own secret
+    later = scan(repo, hide=[head, main2])
+    assert [(leak.rule_id, leak.commit) for leak in later.leaks] == [("aws-access-token", merge)]
