@@ -82,7 +82,7 @@ class BotViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=s.ScoreSerializer(many=True))
     @action(detail=True, methods=["get"])
-    def scores(self, request, slug=None):
+    def scores(self, request, slug=None, format=None):  # format: the router's .json suffix
         """The bot's score history, newest first, each with the breakdown that explains it."""
         bot = self.get_object()
         paginator = Cursor()
@@ -134,7 +134,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=s.TriageSerializer, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"], permission_classes=[TokenScopes, AuditorOnly])
-    def triage(self, request, pk=None):
+    def triage(self, request, pk=None, format=None):  # format: the router's .json suffix
         """Acknowledge, mark false positive or reopen, with a required reason (written to the audit log)."""
         finding = self.get_object()
         body = s.TriageSerializer(data=request.data)
@@ -155,7 +155,7 @@ class LeakViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return leak_findings_visible(user=self.request.user)
 
-    def list(self, request):
+    def list(self, request, format=None):  # format: the router's .json suffix
         findings = self.get_queryset()
         rows = list(leak_rows(findings))
         bots = leak_bots(findings=findings, fingerprints=[r["sfp"] for r in rows])
@@ -169,7 +169,7 @@ class LeakViewSet(viewsets.GenericViewSet):
         return Response(s.LeakSerializer(data, many=True).data)
 
     @extend_schema(responses=s.LeakDetailSerializer)
-    def retrieve(self, request, fingerprint=None):
+    def retrieve(self, request, fingerprint=None, format=None):
         detail = leak_detail(user=request.user, fingerprint=fingerprint)
         if detail is None:
             raise NotFound()

@@ -232,3 +232,7 @@ BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local reposit
 BOTAUDIT_GIT_CACHE_DIR = env.str("BOTAUDIT_GIT_CACHE_DIR", default=str(VAR_DIR / "git-cache"))
 BOTAUDIT_GIT_WORKERS = env.int("BOTAUDIT_GIT_WORKERS", default=2)
 BOTAUDIT_GIT_SCAN_TIME_LIMIT = env.float("BOTAUDIT_GIT_SCAN_TIME_LIMIT", default=1800)  # seconds; 0 = unbounded
+
+# Error pages and error emails mask every credential-bearing setting, variable and URL (botaudit/reporting.py)
+DEFAULT_EXCEPTION_REPORTER_FILTER = "botaudit.reporting.CredentialFilter"
+DEFAULT_EXCEPTION_REPORTER = "botaudit.reporting.CredentialReporter"

@@ -2,6 +2,7 @@
 
 import django_filters as filters
 from django import forms
+from django.db import connection
 from django.db.models import Q
 
 from dashboard.filters_fleet import TeamScopedFilterSet
@@ -43,3 +44,12 @@ class TriageForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pk"].choices = [(v, v) for v in self.data.getlist("pk")] if self.data else []
+
+    def clean_pk(self):
+        """Ids the database can hold: an oversized one is a form error, not an OverflowError (SQLite)
+        or a DataError (PostgreSQL) from the query."""
+        low, high = connection.ops.integer_field_range(Finding._meta.pk.get_internal_type())
+        ids = self.cleaned_data["pk"]
+        if bad := [i for i in ids if not low <= i <= high]:
+            raise forms.ValidationError(f"not a finding id: {', '.join(str(i)[:20] for i in bad[:3])}")
+        return ids

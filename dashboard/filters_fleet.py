@@ -39,7 +39,9 @@ class BotFilter(TeamScopedFilterSet):
         self.filters["environment"].extra["choices"] = self._environments()
 
     def _environments(self):
-        return [(e, e) for e in Bot.objects.exclude(environment="").order_by("environment")
+        """The environments of the rows' bots (the queryset is already scoped to what the user sees):
+        never another team's."""
+        return [(e, e) for e in self.queryset.exclude(environment="").order_by("environment")
                 .values_list("environment", flat=True).distinct()]
 
     def filter_search(self, qs, name, value):

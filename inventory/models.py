@@ -2,7 +2,10 @@
 never the secret itself."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from .locations import location_check
 
 
 class Team(models.Model):
@@ -29,6 +32,11 @@ class Repository(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The admin and full_clean() refuse what the manifest refuses (credentials, option injection)."""
+        if self.url and (problem := location_check(self.url)):
+            raise ValidationError({"url": problem})
 
 
 class Bot(models.Model):

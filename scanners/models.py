@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from inventory.locations import text_redact
 from inventory.models import Bot, Connector, Team
 
 
@@ -83,6 +84,11 @@ class ProbeRun(models.Model):
         if self.started and self.finished:
             return self.finished - self.started
         return None
+
+    @property
+    def error_shown(self) -> str:
+        """The error as pages show it: redacted again, for rows stored before errors were redacted."""
+        return text_redact(self.error)
 
 
 class Finding(models.Model):

@@ -5,6 +5,7 @@ Only the listed fields are written: no probe facts, no ids, and never a secret v
 
 import yaml
 
+from inventory.locations import text_redact
 from inventory.models import Bot, Connector, Repository, Team
 
 from .plan import member_key
@@ -61,15 +62,27 @@ def _team(team):
 
 
 def _repository(repo):
-    return {"name": repo.name, "url": repo.url, "branches": list(repo.branches)}
+    return {"name": repo.name, "url": text_redact(repo.url), "branches": list(repo.branches)}
 
 
 def _connector(connector):
     row = {"name": connector.name, "kind": connector.kind}
     if not connector.enabled:
         row["enabled"] = False
-    row.update((key, connector.options[key]) for key in sorted(connector.options) if key not in CONNECTOR_RESERVED)
+    options = connector.options
+    row.update((key, _redacted(options[key])) for key in sorted(options) if key not in CONNECTOR_RESERVED)
     return row
+
+
+def _redacted(value):
+    """An option value with userinfo redacted in every string (rows stored before it was refused)."""
+    if isinstance(value, str):
+        return text_redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    return value
 
 
 def _bot(bot):

@@ -2,6 +2,8 @@
 
 import datetime
 
+from inventory.text import control_problem
+
 MISSING = object()
 _KIND_NAMES = {
     type(None): "null", bool: "boolean", int: "integer", float: "number", str: "string",
@@ -24,6 +26,9 @@ class Reader:
         for key, line in getattr(data, "duplicate_keys", ()):
             self.sink.error(line, self.path(key), "duplicate key (given more than once)")
             self.ok = False
+        for key in data:
+            if isinstance(key, str) and (problem := control_problem(key)):
+                self.fail(key, f"field name: {problem}")
 
     @staticmethod
     def kind_of(value):
@@ -64,12 +69,16 @@ class Reader:
             return MISSING
         return self.data[key]
 
-    def string(self, key, *, required=False, default="", max_length=None, check=None):
+    def string(self, key, *, required=False, default="", max_length=None, check=None, multiline=False):
+        """Every string field is read here: type, control characters, emptiness, length, `check`."""
         value = self._get(key, required)
         if value is MISSING:
             return None if required else default
         if not isinstance(value, str):
             self.fail(key, f"expected a string, got {self.kind_of(value)}")
+            return None
+        if problem := control_problem(value, multiline=multiline):
+            self.fail(key, problem)
             return None
         if required and not value.strip():
             self.fail(key, "must not be empty")
@@ -120,26 +129,31 @@ class Reader:
         return value
 
     def string_list(self, key, *, default, check=None, unique=None, casefold=False):
-        """A list of non-empty strings; `unique` names the thing that must not repeat."""
+        """A list of non-empty strings (None when any item is not); `unique` names what must not repeat."""
         if key not in self.data or self.data[key] is None:
             return default
         items = self.list(key, default=default)
         if items is None:
             return None
-        seen = set()
+        seen, ok = set(), True
         for index, item in enumerate(items):
-            if not isinstance(item, str):
-                self.fail_item(key, index, f"expected a string, got {self.kind_of(item)}")
-                continue
-            folded = item.lower() if casefold else item
-            if not item.strip():
-                self.fail_item(key, index, "must not be empty")
-            elif check and (problem := check(item)):
+            problem = self._item_problem(item, check)
+            folded = item.lower() if casefold and problem is None else item
+            if problem is None and unique and folded in seen:
+                problem = f"duplicate {unique} '{item}'"
+            if problem:
                 self.fail_item(key, index, problem)
-            elif unique and folded in seen:
-                self.fail_item(key, index, f"duplicate {unique} '{item}'")
-            seen.add(folded)
-        return list(items)
+                ok = False
+            else:
+                seen.add(folded)
+        return list(items) if ok else None
+
+    def _item_problem(self, item, check):
+        if not isinstance(item, str):
+            return f"expected a string, got {self.kind_of(item)}"
+        if not item.strip():
+            return "must not be empty"
+        return control_problem(item) or (check(item) if check else None)
 
     def typed(self, key, kind):
         """Check a known free-form option: str, str_or_null or str_list."""

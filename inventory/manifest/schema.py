@@ -11,10 +11,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.text import slugify
 
+from inventory.locations import location_check, userinfo_problem
 from inventory.models import Bot, Connector, Credential, Identity, Repository, Team
+from inventory.text import control_problem
 
 from .errors import ManifestError, ManifestIssue
-from .loader import LineDict, LineList, yaml_load
+from .loader import MAX_MANIFEST_BYTES, LineDict, LineList, yaml_load
 from .reader import Reader
 from .specs import (
     BotSpec,
@@ -50,8 +52,11 @@ def manifest_parse(*, text, source):
 def manifest_load(*, path):
     source = str(path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)  # never more than the limit into memory
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise ManifestError([ManifestIssue(source, None, "", f"larger than {MAX_MANIFEST_BYTES} bytes")])
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError([ManifestIssue(source, None, "", f"cannot read: {exc}")]) from exc
     return manifest_parse(text=text, source=source)
@@ -140,7 +145,7 @@ class _Validator:
     def repository(self, r):
         r.only("name", "url", "branches")
         name = r.string("name", required=True, max_length=_max(Repository, "name"))
-        url = r.string("url", required=True, max_length=_max(Repository, "url"))
+        url = r.string("url", required=True, max_length=_max(Repository, "url"), check=location_check)
         branches = r.string_list("branches", default=[])
         if r.ok:
             return RepositorySpec(name, url, tuple(branches), r.prefix, r.line)
@@ -161,6 +166,8 @@ class _Validator:
                 r.typed(key, expected)
             elif (problem := _json_problem(value)) is not None:
                 r.fail(key, problem)
+            if problem := next(filter(None, map(userinfo_problem, _strings(value))), None):
+                r.fail(key, problem)
         if r.ok:
             return ConnectorSpec(name, kind, enabled, _plain(options), r.prefix, r.line)
         return None
@@ -174,7 +181,7 @@ class _Validator:
             r.fail("team", f"unknown team '{team}'{_expected(self.known_teams)}")
         owner = r.string("owner", default="", max_length=_max(Bot, "owner_email"), check=self._email)
         environment = r.string("environment", default="", max_length=_max(Bot, "environment"))
-        description = r.string("description", default="")
+        description = r.string("description", default="", multiline=True)
         status = r.choice("status", Bot.Status.values, default=Bot.Status.ACTIVE, label="status")
         repositories = r.string_list("repositories", default=[], unique="repository")
         for index, repo in enumerate(repositories or ()):
@@ -266,9 +273,23 @@ def _plain(value):
     return value
 
 
+def _strings(value):
+    """Every string inside an option value (lists and mappings walked)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+
+
 def _json_problem(value):
     """Why `value` cannot be stored as JSON, or None."""
-    if value is None or isinstance(value, str | bool | int):
+    if isinstance(value, str):
+        return control_problem(value, multiline=True)
+    if value is None or isinstance(value, bool | int):
         return None
     if isinstance(value, float):
         return None if math.isfinite(value) else "must be a finite number"
@@ -277,5 +298,7 @@ def _json_problem(value):
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             return "mapping keys must be strings"
+        if problem := next(filter(None, map(control_problem, value)), None):
+            return f"mapping key: {problem}"
         return next((p for p in map(_json_problem, value.values()) if p), None)
     return f"{Reader.kind_of(value)} values are not allowed (quote it to make a string)"

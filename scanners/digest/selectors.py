@@ -6,13 +6,15 @@ show is exactly what these functions copy out, and finding evidence only through
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from inventory.credentials import credential_rotated_days, credential_rotation_overdue, days_since
-from inventory.models import Bot, Credential, Team
+from inventory.locations import text_redact
+from inventory.models import Bot, Credential, Repository, Team
 
 from ..models import SEVERITY_ORDER, Finding, ProbeRun
 from ..selectors.findings import severity_counts
@@ -100,17 +102,42 @@ def credentials_overdue(*, now: datetime, bots=None) -> list[dict]:
     return overdue
 
 
-def probes_failed(*, week: Week) -> list[dict]:
-    """Failed or partial probe runs of every connector this week: silence is not safety."""
+_LOCATION = re.compile(r"://|\w@[\w.-]+:|(?:^|[\s'\"(=])[/~]\S")  # a URL, user@host:path, a path
+
+
+def probes_failed(*, week: Week, team: Team | None = None) -> list[dict]:
+    """Failed or partial probe runs of every connector this week: silence is not safety. Errors are
+    redacted; a team sees only error lines about its own repositories or naming no location (other
+    lines could name other teams' repositories, URLs or paths: it is told where to look instead)."""
     runs = (ProbeRun.objects.filter(status__in=PROBLEM_PROBE_STATUSES, audit_run__started__gte=week.start,
                                     audit_run__started__lt=week.end)
             .select_related("connector", "audit_run").order_by("audit_run__started", "pk"))
+    prefixes = None
+    if team is not None:
+        names = Repository.objects.filter(bots__team=team).values_list("name", flat=True).distinct()
+        prefixes = tuple(f"repository {name}:" for name in names)
     return [
         {"connector": run.connector.name if run.connector else run.scope, "kind": run.kind, "status": run.status,
-         "when": run.started or run.audit_run.started,
-         "error": (run.error.strip().splitlines() or [""])[0][:200]}
+         "when": run.started or run.audit_run.started, "error": _probe_error(run.error, prefixes)}
         for run in runs
     ]
+
+
+def _probe_error(error: str, prefixes: tuple[str, ...] | None) -> str:
+    """The first error line (redacted) and how many more; for a team (`prefixes` of its own
+    repositories' lines) only lines about its repositories or naming no location at all."""
+    lines = [line for line in text_redact(error or "").splitlines() if line.strip()]
+    if prefixes is not None:
+        lines = [line for line in lines if line.startswith(prefixes) or not _names_a_location(line)]
+        if not lines and (error or "").strip():
+            return "details on the Runs page (auditors)"
+    if not lines:
+        return ""
+    return lines[0][:200] + (f" (+{len(lines) - 1} more)" if len(lines) > 1 else "")
+
+
+def _names_a_location(line: str) -> bool:
+    return line.startswith("repository ") or bool(_LOCATION.search(line))
 
 
 def team_recipients(team: Team) -> list[str]:
@@ -131,7 +158,7 @@ def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) ->
                                      resolved_at__lt=week.end), now=now)
     movers = score_movers(bots.filter(status=Bot.Status.ACTIVE), week=week)
     overdue = credentials_overdue(now=now, bots=bots)
-    failed = probes_failed(week=week)
+    failed = probes_failed(week=week, team=team)
     return {
         "kind": "team",
         "team": {"name": team.name, "slug": team.slug},

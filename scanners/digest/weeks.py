@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # a week's neighbours (the one before, the one after) must exist too
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ def week_parse(text: str) -> Week:
     match = WEEK_RE.match(text or "")
     if not match:
         raise ValueError(f"week {text!r}: expected an ISO week like 2026-W48")
+    if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise ValueError(f"week {text!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     try:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError as exc:

@@ -1,7 +1,9 @@
 """Open the repository behind a path or clone URL. URLs are mirrored (bare, every ref) into a cache
 directory under var/ and fetched each run, with a token from the environment (https) or the ssh
-agent; nothing is stored. Transports that run commands (ext::, fd::) are refused, and so are local
-paths outside BOTAUDIT_GIT_ROOTS when that setting is set."""
+agent, passed only through the credential callback: the cache's git config holds the URL without
+credentials (a URL with userinfo is refused, see inventory.locations). Transports that run commands
+(ext::, fd::) and option-like locations are refused, and every local form (plain or relative path,
+file://, file:, symlinks, ..) is resolved and checked against BOTAUDIT_GIT_ROOTS by one check."""
 
 from __future__ import annotations
 
@@ -14,38 +16,28 @@ from urllib.parse import urlsplit
 
 import pygit2
 
-ALLOWED_SCHEMES = {"https", "http", "ssh", "git", "file"}
-SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>[^:].*)$")
-TRANSPORT_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+from inventory.locations import SCP_LIKE, Location, LocationError, location_parse, text_redact
 
 
 class RepositoryError(Exception):
-    """The repository cannot be opened, cloned or fetched; the message names it."""
+    """The repository cannot be opened, cloned or fetched; the message names it (redacted)."""
+
+    def __init__(self, message):
+        super().__init__(text_redact(str(message)))
 
 
-def is_url(location: str) -> bool:
-    return "://" in location or bool(SCP_LIKE.match(location)) or bool(TRANSPORT_PREFIX.match(location))
-
-
-def url_check(url: str) -> None:
-    if TRANSPORT_PREFIX.match(url):
-        raise RepositoryError(f"{url}: transport {url.split('::')[0]}:: is refused (it can run commands)")
-    if SCP_LIKE.match(url):
-        return
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise RepositoryError(f"{url}: scheme {scheme!r} is not allowed (use {', '.join(sorted(ALLOWED_SCHEMES))})")
-
-
-def path_check(path: Path, roots) -> None:
-    if not roots:
-        return
-    resolved = path.resolve()
-    for root in roots:
-        root = Path(root).resolve()
-        if resolved == root or root in resolved.parents:
-            return
-    raise RepositoryError(f"{path}: outside BOTAUDIT_GIT_ROOTS ({', '.join(str(r) for r in roots)})")
+def location_resolve(*, location: str, base_dir: Path, roots=()) -> Location:
+    """Parse `location`; a local one must resolve (symlinks, ..) under one of `roots` when set."""
+    try:
+        parsed = location_parse(location)
+    except LocationError as exc:
+        raise RepositoryError(str(exc)) from None
+    if parsed.local_path is not None and roots:
+        path = parsed.local_path if parsed.local_path.is_absolute() else Path(base_dir) / parsed.local_path
+        resolved = path.resolve()
+        if not any(resolved == root or root in resolved.parents for root in (Path(r).resolve() for r in roots)):
+            raise RepositoryError(f"{location}: outside BOTAUDIT_GIT_ROOTS ({', '.join(str(r) for r in roots)})")
+    return parsed
 
 
 def _callbacks(url: str) -> pygit2.RemoteCallbacks:
@@ -66,8 +58,9 @@ def _callbacks(url: str) -> pygit2.RemoteCallbacks:
 
 
 def mirror_fetch(*, url: str, cache_dir: Path) -> pygit2.Repository:
-    """Clone `url` as a bare mirror under `cache_dir` (first time) or fetch every ref into it."""
-    url_check(url)
+    """Clone `url` (checked by location_resolve) as a bare mirror under `cache_dir` (first time) or
+    fetch every ref into it."""
+    location_resolve(location=url, base_dir=Path(cache_dir))
     path = Path(cache_dir) / hashlib.sha256(url.encode()).hexdigest()[:24]
     try:
         if (path / "HEAD").exists():
@@ -89,16 +82,14 @@ def mirror_fetch(*, url: str, cache_dir: Path) -> pygit2.Repository:
 
 def repository_open(*, location: str, base_dir: Path, cache_dir: Path, roots=()) -> pygit2.Repository:
     """A pygit2 Repository for a local path (relative to `base_dir`) or a clone URL."""
-    if is_url(location):
+    parsed = location_resolve(location=location, base_dir=base_dir, roots=roots)
+    if parsed.is_url:
         return mirror_fetch(url=location, cache_dir=cache_dir)
-    path = Path(location)
-    if not path.is_absolute():
-        path = Path(base_dir) / path
-    path_check(path, roots)
+    path = parsed.local_path if parsed.local_path.is_absolute() else Path(base_dir) / parsed.local_path
     if not path.exists():
         raise RepositoryError(f"{location}: no such repository ({path} does not exist)")
-    try:
-        return pygit2.Repository(str(path))
+    try:  # NO_SEARCH: a plain directory inside the roots must not open a repository above it
+        return pygit2.Repository(str(path), flags=pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
     except pygit2.GitError as exc:
         raise RepositoryError(f"{location}: not a git repository: {exc}") from None
 

@@ -7,6 +7,8 @@ finding is the same whichever unit of work emits it)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
@@ -42,6 +44,18 @@ def _resolve(path: str | None) -> str | None:
     return str(p if p.is_absolute() else Path(settings.BASE_DIR) / p)
 
 
+MAX_STORED_PATH = 900  # GitLeakRecord.file holds 1000; a finding's subject adds the repository and rule
+
+
+def _stored(leak):
+    """The leak with a path short enough to store: an absurdly long one keeps its head, its tail and
+    a hash of the whole (so two long paths never collide)."""
+    if len(leak.file) <= MAX_STORED_PATH:
+        return leak
+    digest = hashlib.sha256(leak.file.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return replace(leak, file=f"{leak.file[:500]}\u2026{digest}\u2026{leak.file[-300:]}")
+
+
 def collect(connector, ctx) -> Collected:
     options = connector.options or {}
     rules_path = _resolve(options.get("rules"))
@@ -70,6 +84,7 @@ def collect(connector, ctx) -> Collected:
         except ValueError as exc:
             errors.append(f"repository {repository.name}: {exc}")
             continue
+        result.leaks = [_stored(leak) for leak in result.leaks]
         saves.append((state, result))  # saved once the findings are committed (after_commit)
         errors += [f"repository {repository.name}: {e}" for e in result.errors]
         scanned.append((state, repository, result.leaks))

@@ -4,6 +4,9 @@ only redacted previews and fingerprints."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
+
+from inventory.text import text_printable
 
 from .scan import ScanResult, leak_fingerprint
 
@@ -43,7 +46,7 @@ def report_sarif(result: ScanResult, ruleset) -> str:
             "level": "error",
             "message": {"text": f"{leak.rule_id} secret {leak.redacted} introduced in {leak.commit[:12]} ({where})"},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": leak.file},
+                "artifactLocation": {"uri": quote(leak.file, safe="/")},  # a URI reference: percent-encoded
                 **({"region": {"startLine": leak.line}} if leak.line >= 1 else {}),  # line 0: a path-only rule
             }}],
             "partialFingerprints": {"botaudit/v1": leak_fingerprint(leak)},
@@ -69,8 +72,8 @@ def report_sarif(result: ScanResult, ruleset) -> str:
 def report_table(result: ScanResult) -> str:
     header = ("RULE", "FILE:LINE", "COMMIT", "DATE", "AT HEAD", "SECRET")
     rows = [header] + [
-        (leak.rule_id, f"{leak.file}:{leak.line}", leak.commit[:12], leak.commit_date[:10],
-         "yes" if leak.still_at_head else "no", leak.redacted)
+        (text_printable(leak.rule_id), text_printable(f"{leak.file}:{leak.line}"), leak.commit[:12],
+         leak.commit_date[:10], "yes" if leak.still_at_head else "no", leak.redacted)
         for leak in result.leaks
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
@@ -78,5 +81,5 @@ def report_table(result: ScanResult) -> str:
     s = result.stats
     lines.append(f"{len(result.leaks)} finding(s); {s.commits} commits, {s.blobs} blobs, "
                  f"{s.bytes} bytes in {result.seconds:.2f}s")
-    lines += [f"error: {e}" for e in result.errors]
+    lines += [f"error: {text_printable(e)}" for e in result.errors]
     return "\n".join(lines)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import re2
 
+from inventory.text import control_problem
+
 DEFAULT_RULES = Path(__file__).with_name("rules") / "default.toml"
 MAX_EXTEND_DEPTH = 2  # gitleaks' maxExtendDepth
 _OPTIONS = re2.Options()
@@ -176,6 +178,9 @@ def _allowlists(raw: dict, where: str, *, rule: bool) -> list[tuple[Allowlist, l
     return out
 
 
+MAX_RULE_ID = 100  # GitLeakRecord.rule_id
+
+
 def _rule(raw: dict, where: str) -> Rule:
     """One `[[rules]]`, not yet validated: under `[extend]` a rule may only add to a base rule."""
     if not isinstance(raw, dict):
@@ -183,6 +188,8 @@ def _rule(raw: dict, where: str) -> Rule:
     rule_id = raw.get("id")
     if not rule_id or not isinstance(rule_id, str) or not rule_id.strip():
         raise RuleError(f"{where}: every [[rules]] needs a string id")
+    if len(rule_id) > MAX_RULE_ID or control_problem(rule_id):
+        raise RuleError(f"{where}: rule id {rule_id[:40]!r}: at most {MAX_RULE_ID} printable characters")
     where = f"{where} rule {rule_id!r}"
     if raw.get("required"):
         raise RuleError(f"{where}: composite rules ([[rules.required]]) are not supported")

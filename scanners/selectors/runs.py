@@ -22,7 +22,7 @@ def audit_run_summary(*, audit_run: AuditRun) -> dict:
     """The `audit --json` contract."""
     probes = [
         {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind,
-         "status": pr.status, "error": pr.error or None}
+         "status": pr.status, "error": pr.error_shown or None}
         for pr in audit_run.probe_runs.select_related("connector").order_by("pk")
     ]
     findings = [

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from inventory.locations import text_redact
 from inventory.models import Connector
 from inventory.services import credentials_observe
 
@@ -96,7 +97,7 @@ def audit_run_start(*, trigger: str = "manual", connector_names: list[str] | Non
 
 def _finish(probe_run: ProbeRun, status: str, error: str = "") -> None:
     probe_run.status = status
-    probe_run.error = error
+    probe_run.error = text_redact(error)  # probe errors quote URLs and paths: never a credential
     probe_run.finished = timezone.now()
     probe_run.save(update_fields=["status", "error", "finished", "api_calls", "counts", "facts"])
 
@@ -191,7 +192,8 @@ def probe_after_commit(*, probe_run: ProbeRun, collected: registry.Collected) ->
         collected.after_commit()
     except Exception as exc:
         log.exception("after-commit step of %s failed", _label(probe_run))
-        probe_run.error = "\n".join(filter(None, [probe_run.error, f"after commit: {type(exc).__name__}: {exc}"]))
+        cause = text_redact(f"after commit: {type(exc).__name__}: {exc}")
+        probe_run.error = "\n".join(filter(None, [probe_run.error, cause]))
         probe_run.save(update_fields=["error"])
 
 
@@ -226,7 +228,7 @@ def probe_run_execute(*, probe_run_id: int, raise_unavailable: bool = False, red
     except registry.ProbeUnavailable as exc:
         if raise_unavailable:
             probe_run.status = ProbeRun.Status.PENDING
-            probe_run.error = f"{label}: {exc} (will retry)"
+            probe_run.error = text_redact(f"{label}: {exc} (will retry)")
             probe_run.save(update_fields=["status", "error"])
             raise
         _finish(probe_run, ProbeRun.Status.FAILED, f"{label}: {exc}")

@@ -36,7 +36,7 @@ class Draft:
             "severity": self.hit.severity or self.check.severity,
             "category": self.check.category,
             "owasp_nhi": self.check.owasp,
-            "title": self.hit.title or self.check.title,
+            "title": (self.hit.title or self.check.title)[:300],
             "bot_id": self.hit.bot_id,
             "subject": self.hit.subject[:1000],
             "evidence": self.hit.evidence,

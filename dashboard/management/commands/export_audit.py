@@ -24,8 +24,14 @@ class Command(BaseCommand):
                 raise CommandError(f"--team {team!r}: {exc}") from None
         if format == "xlsx" and not output:
             raise CommandError("--format xlsx writes a binary file: give -o FILE")
+        try:
+            self._write(format, output, audit_rows(bots=bots))
+        except OSError as exc:  # a missing directory, a directory, no permission, a full disk
+            raise CommandError(f"-o {output}: cannot write: {exc.strerror or exc}; nothing exported") from None
+        # logged once the file is complete: a failed export is not recorded as done
         export_record(user=None, kind=f"audit.{format}", filters={"team": team, "command": "export_audit"})
-        rows = audit_rows(bots=bots)
+
+    def _write(self, format, output, rows):
         if format == "xlsx":
             xlsx_write(header=AUDIT_COLUMNS, rows=rows, target=output)
             return

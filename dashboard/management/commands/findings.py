@@ -6,6 +6,7 @@ from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.interchange import defectdojo_document, sarif_document
 from dashboard.spreadsheet import csv_lines
 from inventory.selectors import TeamNotFound, team_get
+from inventory.text import text_printable
 from scanners.models import Finding
 from scanners.selectors.findings import findings_list
 
@@ -49,6 +50,6 @@ class Command(BaseCommand):
         n = 0
         for row in rows:
             n += 1
-            self.stdout.write(fmt.format(row["severity"], row["status"], row["bot"] or "(unowned)", row["check_id"],
-                                         row["subject"]))
+            self.stdout.write(fmt.format(row["severity"], row["status"], text_printable(row["bot"] or "(unowned)"),
+                                         row["check_id"], text_printable(row["subject"])))  # file names are data
         self.stdout.write(f"{n} finding(s)")

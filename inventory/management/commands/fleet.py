@@ -35,8 +35,11 @@ class Command(BaseCommand):
         if path is None:
             self.stdout.write(text, ending="")
             return
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise CommandError(f"{path}: cannot write: {exc.strerror or exc}") from None
         self.stderr.write(f"Wrote {path}.")
 
 

@@ -3,6 +3,7 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from inventory.locations import text_redact
 from inventory.models import Bot
 from scanners.models import AuditRun, Finding, ProbeRun
 from scanners.registry import ProbeError
@@ -32,7 +33,7 @@ class Command(BaseCommand):
                 run = audit_run_in_process(trigger="cli", connector_names=connectors,
                                            progress=None if json else self._progress)
         except ProbeError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(text_redact(str(exc))) from exc
         if json:
             self.stdout.write(_json_dumps(audit_run_summary(audit_run=run)))
         else:
@@ -61,7 +62,7 @@ class Command(BaseCommand):
         w("\n{:<24} {:<10} {:<8} {:>6} {:>9}  {}".format("PROBE", "KIND", "STATUS", "CALLS", "FINDINGS", "ERROR"))
         for pr in run.probe_runs.select_related("connector").order_by("pk"):
             label = pr.connector.name if pr.connector else "(inventory)"
-            error = (pr.error or "").splitlines()[0][:80] if pr.error else ""
+            error = pr.error_shown.splitlines()[0][:80] if pr.error else ""
             w(f"{label:<24} {pr.kind:<10} {pr.status:<8} {pr.api_calls:>6} {pr.counts.get('findings', 0):>9}  {error}")
 
 

@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.selectors import TeamNotFound, team_get
-from scanners.digest.services import SEND_ERRORS, digest_groups_list, digest_prepare, digest_send, team_group
+from scanners.digest.services import (
+    DigestGroupError,
+    digest_groups_list,
+    digest_prepare,
+    digest_send,
+    failure_text,
+    team_group,
+)
 from scanners.digest.weeks import week_parse, week_previous
 
 
@@ -26,8 +33,10 @@ class Command(BaseCommand):
                 continue
             try:
                 outcome = digest_send(group=group, week=parsed.label)
-            except SEND_ERRORS as exc:
-                outcome = f"failed (recorded, will be retried by the next run): {type(exc).__name__}: {exc}"
+            except DigestGroupError:
+                raise
+            except Exception as exc:  # recorded on the Digest row; the other groups still go out
+                outcome = f"failed (recorded, will be retried by the next run): {failure_text(exc)}"
                 failed.append(group)
             self.stdout.write(f"{group} {parsed.label}: {outcome}")
         if dry_run:
