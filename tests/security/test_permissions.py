@@ -23,6 +23,7 @@ from tests.dashboard.conftest import make_finding
 
 PUBLIC = {"/accounts/login/", "/accounts/logout/", "/healthz", "/admin/login/", "/admin/logout/"}
 PERSONAS = ["anonymous", "viewer_a", "viewer_b", "auditor", "admin"]
+LEAK_FP = "b" * 64  # team B's leaked secret (a keyed fingerprint is hex)
 MARK = "zzb"  # every string of team B's private data starts with it: a viewer of team A never sees it
 
 
@@ -39,8 +40,13 @@ def team_b_data(world):
     Identity.objects.create(bot=bot, kind="aws_iam_user", ref=f"arn:aws:iam::1:user/{MARK}-user")
     Credential.objects.create(bot=bot, name=f"{MARK}-cred", store="vault_kv", ref=f"secret/{MARK}/x",
                               service=f"{MARK}-service", rotation_days=1)
-    finding = make_finding(bot, f"{MARK}.check.only", severity="critical", category="leak",
-                           subject=f"{MARK}-subject", evidence={"file": f"{MARK}-file.py"})
+    location = {"repository": f"{MARK}-repo", "file": f"{MARK}-file.py", "line": 1, "rule_id": f"{MARK}-rule",
+                "commit": "c" * 40, "still_at_head": True, "confidence": "high", "redacted": f"{MARK}…(9)"}
+    evidence = {"secret_fingerprint": LEAK_FP, "redacted": f"{MARK}…(9)", "rule_ids": [f"{MARK}-rule"],
+                "repositories": [f"{MARK}-repo"], "location_count": 1, "still_at_head": True,
+                "confidence": "high", "locations": [location]}
+    finding = make_finding(bot, "git.secret.leaked", severity="critical", subject=f"{MARK}-subject",
+                           evidence=evidence)
     Digest.objects.create(group=f"team:{team_b.slug}", week="2026-W48", team=team_b, subject=f"{MARK} subject")
     return {"team": team_b, "bot": bot, "finding": finding}
 
@@ -63,6 +69,7 @@ def arguments(route, objects):
         "object_id": str(model.objects.order_by("pk").values_list("pk", flat=True).first() or 1) if model else "1",
         "id": str(objects["admin_user"].pk), "app_label": "inventory", "url": "no-such-page/",
         "content_type_id": str(objects["content_type"].pk), "format": "json", "prefix": objects["token"].prefix,
+        "fingerprint": LEAK_FP,
     }
     if "teams" in route:  # the API's teams are looked up by slug too
         values["slug"] = objects["team"].slug
