@@ -14,13 +14,10 @@ SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low":
 
 
 def leak_locations(finding: Finding) -> list[dict]:
-    """Where a leak finding's secret was seen: its evidence's `locations` when grouped, else the
-    evidence itself as one location."""
-    evidence = finding.evidence or {}
-    locations = evidence.get("locations")
-    if isinstance(locations, list) and locations:
-        return [loc for loc in locations if isinstance(loc, dict)]
-    return [evidence] if evidence.get("file") else []
+    """Where a leak finding's secret was seen: its evidence's `locations` (the git probe's shape since
+    migration 0005 re-keyed the per-file findings)."""
+    locations = (finding.evidence or {}).get("locations")
+    return [loc for loc in locations if isinstance(loc, dict)] if isinstance(locations, list) else []
 
 
 def _description(f: Finding) -> str:
