@@ -11,8 +11,9 @@ from scanners.git.detector import Detector
 from scanners.git.mirror import RepositoryError, repository_open
 from scanners.git.report import report_json, report_sarif, report_table
 from scanners.git.rules import RuleError, rules_load
-from scanners.git.scan import baseline_load, repo_scan
+from scanners.git.scan import ScanResult, baseline_load, repo_scan
 from scanners.git.staged import staged_scan
+from scanners.git.walker import Stats
 
 NO_COMMIT = "0" * 40
 
@@ -73,6 +74,8 @@ class Command(BaseCommand):
         pushed = push_range() if opts["staged"] else None
         if pushed is not None:  # pre-push: the commits pushed that the remote lacks
             since, to_ref = pushed
+            if to_ref == NO_COMMIT:  # a branch deletion pushes no commit
+                return ScanResult(leaks=[], stats=Stats())
             return repo_scan(repo=repo, detector=detector, since=since, revs=[to_ref], baseline=baseline,
                              workers=opts["workers"])
         if opts["staged"]:

@@ -169,6 +169,11 @@ def test_pre_push_stage_scans_the_pushed_commits(worktree, hook_bin):
     assert code == 1 and data["stats"]["commits"] == 1 and data["findings"][0]["commit"] == pushed
     clean = {"PRE_COMMIT_FROM_REF": pushed, "PRE_COMMIT_TO_REF": pushed}
     assert run_hook(worktree, hook_bin, extra_env=clean)[0] == 0
+    deletion = {"PRE_COMMIT_FROM_REF": pushed, "PRE_COMMIT_TO_REF": "0" * 40}
+    assert run_hook(worktree, hook_bin, extra_env=deletion)[0] == 0
+    new_branch = {"PRE_COMMIT_FROM_REF": "0" * 40, "PRE_COMMIT_TO_REF": pushed}
+    code, out, _err = run_hook(worktree, hook_bin, "--format", "json", extra_env=new_branch)
+    assert code == 1 and json.loads(out)["stats"]["commits"] == 2  # the whole history of what is pushed
 
 
 def test_errors_exit_2_not_1(worktree, hook_bin):
