@@ -240,3 +240,28 @@ def test_since_counts_only_head_commits_rev_lacks(many_refs):
     feature = json.loads(run(path, "--since", "main", "--branches", "feature", "--format", "json")[0])
     assert feature["stats"]["commits"] == 3
     assert json.loads(run(path, "--format", "json")[0])["stats"]["commits"] == 3 + 3 + 2 + 1  # no --since: all refs
+
+
+def test_git_commit_is_refused_by_the_installed_hook(worktree, hook_bin):
+    """The entry installed as the repository's pre-commit hook (as `pre-commit install` wires it):
+    `git commit` of a staged secret fails and makes no commit; a clean one goes through."""
+    hook = worktree / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\nexec {_hook()['entry']}\n")
+    hook.chmod(0o755)
+    env = {"PATH": f"{hook_bin}:/usr/bin:/bin", "HOME": str(worktree.parent), "PYTHONPATH": str(ROOT),
+           "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+           "GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"}
+    before = git(worktree, "rev-parse", "HEAD")
+    canary = github_pat()
+    (worktree / "deploy.sh").write_text(f"export GITHUB_TOKEN={canary}\n")
+    git(worktree, "add", "deploy.sh")
+    refused = subprocess.run(["git", "commit", "-m", "deploy"], cwd=worktree, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert refused.returncode != 0 and git(worktree, "rev-parse", "HEAD") == before
+    assert "github-pat" in refused.stdout + refused.stderr and canary not in refused.stdout + refused.stderr
+    (worktree / "deploy.sh").write_text("export GITHUB_TOKEN=\"$(cat /run/secrets/token)\"\n")
+    git(worktree, "add", "deploy.sh")
+    done = subprocess.run(["git", "commit", "-q", "-m", "deploy"], cwd=worktree, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(worktree, "rev-parse", "HEAD") != before
