@@ -30,7 +30,7 @@ def staged_changes(repo: pygit2.Repository) -> list[tuple[str, int, pygit2.Oid, 
         return [(e.path, e.mode, e.id, None) for e in index]
     changes = []
     for delta in index.diff_to_tree(repo.head.peel(pygit2.Commit).tree).deltas:
-        if delta.status == DeltaStatus.DELETED:
+        if delta.status == DeltaStatus.DELETED or delta.new_file.id == ZERO:  # deleted, or a conflict's gap
             continue
         new, old = delta.new_file, delta.old_file
         old_id = old.id if old.id != ZERO and old.mode in BLOB_MODES else None
