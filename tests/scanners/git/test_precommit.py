@@ -265,3 +265,19 @@ def test_git_commit_is_refused_by_the_installed_hook(worktree, hook_bin):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert git(worktree, "rev-parse", "HEAD") != before
+
+
+def test_console_script_ignores_project_settings_and_loads_no_database(worktree):
+    """Whatever the shell says (the project's settings, an unreachable database, no secret key), the
+    console script runs on its own settings: no app, no model and no database backend is imported."""
+    (worktree / "k.env").write_text(f"AWS={aws_key_id()}\n")
+    git(worktree, "add", "k.env")
+    code = ("import sys; from scanners.git.cli import main; rc = main(['--staged']); "
+            "print('LOADED', sorted(m for m in sys.modules if m.startswith(('inventory.models', 'scanners.models', "
+            "'dashboard', 'api', 'celery', 'django.db.backends.postgresql', 'psycopg')))); sys.exit(rc)")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(worktree.parent), "PYTHONPATH": str(ROOT),
+           "DJANGO_SETTINGS_MODULE": "botaudit.settings", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=worktree, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "LOADED []" in result.stdout and "aws-access-token" in result.stdout
