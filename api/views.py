@@ -18,11 +18,18 @@ from dashboard.actions import audit_request, findings_triage_visible
 from dashboard.filters_findings import FindingFilter
 from dashboard.fleet import fleet_rows
 from dashboard.interchange import defectdojo_document, sarif_document
-from dashboard.leaks import json_list, leak_bots, leak_detail, leak_findings_visible, leak_rows
+from dashboard.leaks import (
+    confidence_name,
+    json_list,
+    leak_bots,
+    leak_detail,
+    leak_findings_visible,
+    leak_rows,
+    severity_name,
+)
 from inventory.selectors import teams_visible_to, user_is_auditor
 from scanners import registry
-from scanners.git.leaks import CONFIDENCE_ORDER
-from scanners.models import SEVERITY_ORDER, BotScore, ProbeRun
+from scanners.models import BotScore, ProbeRun
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
 
@@ -161,7 +168,7 @@ class LeakViewSet(viewsets.GenericViewSet):
         bots = leak_bots(findings=findings, fingerprints=[r["sfp"] for r in rows])
         data = [{
             "secret_fingerprint": r["sfp"], "redacted": r["redacted"] or "", "rule_ids": json_list(r["rules"]),
-            "severity": SEVERITY_ORDER[r["severity_rank"]], "confidence": CONFIDENCE_ORDER[r["confidence_rank"]],
+            "severity": severity_name(r["severity_rank"]), "confidence": confidence_name(r["confidence_rank"]),
             "still_active": bool(r["active"]), "location_count": r["locations"] or 0,
             "repositories": json_list(r["repositories"]), "bots": [slug for _name, slug in bots.get(r["sfp"], [])],
             "findings": r["findings"], "open": r["open"], "first_seen": r["first_seen"],

@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from scanners.git.config import git_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -227,11 +229,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Git leak scanner (scanners/git).
-BOTAUDIT_GIT_MAX_BLOB_BYTES = env.int("BOTAUDIT_GIT_MAX_BLOB_BYTES", default=2 * 1024 * 1024)
-BOTAUDIT_GIT_ROOTS = env.list("BOTAUDIT_GIT_ROOTS", default=[])  # local repositories must be under one
-BOTAUDIT_GIT_CACHE_DIR = env.str("BOTAUDIT_GIT_CACHE_DIR", default=str(VAR_DIR / "git-cache"))
-BOTAUDIT_GIT_WORKERS = env.int("BOTAUDIT_GIT_WORKERS", default=2)
-BOTAUDIT_GIT_SCAN_TIME_LIMIT = env.float("BOTAUDIT_GIT_SCAN_TIME_LIMIT", default=1800)  # seconds; 0 = unbounded
+vars().update(git_settings(env, cache_dir=VAR_DIR / "git-cache"))  # BOTAUDIT_GIT_* (scanners/git/config.py)
 
 # Error pages and error emails mask every credential-bearing setting, variable and URL (botaudit/reporting.py)
 DEFAULT_EXCEPTION_REPORTER_FILTER = "botaudit.reporting.CredentialFilter"

@@ -25,6 +25,16 @@ def _rank(field: str, order) -> Case:
                 output_field=IntegerField())
 
 
+def severity_name(rank: int) -> str:
+    """The severity a `severity_rank` of `leak_rows` stands for ("?" for a rank out of range)."""
+    return SEVERITY_ORDER[rank] if 0 <= rank < len(SEVERITY_ORDER) else "?"
+
+
+def confidence_name(rank: int) -> str:
+    """The confidence a `confidence_rank` of `leak_rows` stands for ("?" for a rank out of range)."""
+    return CONFIDENCE_ORDER[rank] if 0 <= rank < len(CONFIDENCE_ORDER) else "?"
+
+
 def leak_findings_visible(*, user) -> QuerySet[Finding]:
     """The git leak findings a user may see, each annotated with its secret fingerprint (`sfp`)."""
     # Cast: plain text, so `sfp__in` is SQL IN on every backend (SQLite reads a JSON key's IN list as JSON)

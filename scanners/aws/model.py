@@ -77,6 +77,7 @@ class AwsObservations:
     iam_complete: bool = False  # users/roles fully listed (else no "missing" findings for them)
     secret_regions_complete: set[str] = field(default_factory=set)
     trusted_accounts: frozenset[str] = frozenset()  # connector option: other accounts roles may trust
+    data_stores: list = field(default_factory=list)  # data_stores.DataStore named by inventory refs
 
     def principal(self, arn: str) -> Principal | None:
         return next((p for p in self.principals if p.arn == arn), None)

@@ -159,16 +159,36 @@ def repo_scan(*, repo: pygit2.Repository, **kw) -> ScanResult:
     return bounded_call(lambda: repo_scan_unbounded(repo=repo, **kw), seconds=limit, what=f"scan of {repo.path}")
 
 
-def repo_scan_unbounded(*, repo: pygit2.Repository, detector, branches=("*",), hide=(), no_history=False,
-                        since: str | None = None, known: list[Leak] = (), baseline: set[str] = frozenset(),
-                        workers: int | None = None) -> ScanResult:
-    """Scan `repo`. `hide` (commit ids) or `since` (a revision) limits the walk to newer commits;
-    `known` leaks from earlier runs are kept (their first commit wins) and re-marked at head.
-    Damaged loose objects are found first and never handed to libgit2 (it would spin on them)."""
+def tips_select(repo: pygit2.Repository, *, branches=None, since: str | None = None, revs=(),
+                damaged=None) -> dict[str, str]:
+    """{name: commit id} of the tips to walk from: the revisions `revs` when given; else the refs
+    matching `branches`; else (no `branches`) every ref, or with `since` only HEAD: `--since REV`
+    means the commits of HEAD (or of the branches given) that REV lacks, not every other ref's."""
+    if revs:
+        tips = {}
+        for rev in revs:
+            try:
+                tips[rev] = str(repo.revparse_single(rev).peel(pygit2.Commit).id)
+            except (KeyError, ValueError, pygit2.GitError):
+                raise ValueError(f"{repo.path}: unknown revision {rev!r}") from None
+        return tips
+    if branches is None and since:
+        head = default_head(repo, damaged)
+        return {"HEAD": str(head.id)} if head is not None else {}
+    return refs_select(repo, branches or ["*"], damaged)
+
+
+def repo_scan_unbounded(*, repo: pygit2.Repository, detector, branches=None, hide=(), no_history=False,
+                        since: str | None = None, revs=(), known: list[Leak] = (),
+                        baseline: set[str] = frozenset(), workers: int | None = None) -> ScanResult:
+    """Scan `repo`. `hide` (commit ids) or `since` (a revision) limits the walk to newer commits
+    (tips: see `tips_select`); `known` leaks from earlier runs are kept (their first commit wins) and
+    re-marked at head. Damaged loose objects are found first and never handed to libgit2 (it would
+    spin on them)."""
     start = time.perf_counter()
     max_blob = settings.BOTAUDIT_GIT_MAX_BLOB_BYTES
     damaged = loose_damaged(repo)
-    tips = refs_select(repo, branches, damaged)
+    tips = tips_select(repo, branches=branches, since=since, revs=revs, damaged=damaged)
     head = default_head(repo, damaged)
     if no_history:
         if head is None:

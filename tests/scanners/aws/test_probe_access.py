@@ -93,3 +93,35 @@ def test_conditional_and_least_privilege_principals(aws, aws_connector):
     infra = Finding.objects.get(check_id="aws.policy.infrastructure_modification", subject=region)
     assert infra.severity == "low" and infra.evidence["by_service"]["ec2"]["examples"] == ["ec2:terminateinstances"]
     assert not Finding.objects.filter(subject=clean).exclude(check_id="aws.inventory.unowned").exists()
+
+
+def test_data_exfiltration_on_other_bots_data_stores(aws, aws_connector, make_bot, make_credential):
+    """Inventory refs name each bot's bucket, parameter, table and key; a reporting role whose
+    policy reaches payroll's data is flagged with exactly those resources, a least-privilege one is not."""
+    payroll, reporter, tidy = make_bot("payroll-bot"), make_bot("reporter-bot"), make_bot("tidy-bot")
+    param = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/payroll/db-password"
+    table = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/payroll-ledger"
+    for name, ref in (("exports", "arn:aws:s3:::payroll-exports"), ("db", param), ("ledger", table)):
+        make_credential(payroll, name, store="other", ref=ref)
+    make_credential(tidy, "own", store="other", ref="arn:aws:s3:::tidy-data")
+    make_credential(reporter, "own", store="other", ref="arn:aws:s3:::reporter-data")
+    reporter_arn = aws.role("reporter-bot", [
+        {"Sid": "AllBuckets", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"},
+        {"Sid": "Params", "Effect": "Allow", "Action": "ssm:GetParameter",
+         "Resource": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/*"},
+        {"Sid": "Own", "Effect": "Allow", "Action": "dynamodb:Query",
+         "Resource": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/reporter-*"}])
+    tidy_arn = aws.role("tidy-bot", [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                                      "Resource": "arn:aws:s3:::tidy-data/*"}])
+    Identity.objects.create(bot=reporter, kind="aws_iam_role", ref=reporter_arn)
+    Identity.objects.create(bot=tidy, kind="aws_iam_role", ref=tidy_arn)
+    _run()
+    found = {f.subject: f for f in Finding.objects.filter(check_id="aws.policy.data_exfiltration")}
+    assert tidy_arn not in found
+    f = found[reporter_arn]
+    assert f.bot == reporter and f.severity == "high"
+    others = {o["resource"]: o for o in f.evidence["other_bots"]}
+    # every other bot's bucket and payroll's parameter; not its own bucket, not payroll's table
+    assert set(others) == {"arn:aws:s3:::payroll-exports", "arn:aws:s3:::tidy-data", param}
+    assert others["arn:aws:s3:::tidy-data"]["bots"] == ["tidy-bot"]
+    assert others[param]["bots"] == ["payroll-bot"] and others[param]["statements"][0]["statement"] == "Params"
