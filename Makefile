@@ -47,6 +47,7 @@ demo: $(VENV)/.installed-dev
 	$(PY) -m devtools.moto_server --port $(DEMO_AWS_PORT) > var/moto.log 2>&1 & echo $$! > var/moto.pid
 	$(DEMO_ENV) $(PY) -m devtools.openbao_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
+	$(DEMO_ENV) $(PY) manage.py demo_history
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(DEMO_WEB_PORT)
