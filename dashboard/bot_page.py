@@ -38,6 +38,10 @@ def bot_page_data(*, bot: Bot, now) -> dict:
     return {
         "credentials": credentials,
         "why": score_why(score=current),
+        "why_weights": [(sev, (current.breakdown.get("weights") or {}).get(sev)) for sev in SEVERITY_ORDER
+                        if current and (current.breakdown.get("weights") or {}).get(sev) is not None],
+        "why_factors": sorted(((current.breakdown.get("category_factors") or {}) if current else {}).items(),
+                              key=lambda kv: (-kv[1], kv[0])),
         "finding_groups": [(labels.get(cat, cat), items) for cat, items in groups.items()],
         "current": current,
         "history": [(f"audit #{s.audit_run_id} {s.audit_run.started:%Y-%m-%d}", s.score) for s in reversed(scores)],

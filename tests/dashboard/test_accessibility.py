@@ -1,6 +1,7 @@
 """axe-core (the npm package, installed by `make test` into var/axe/, never fetched at test time)
 injected by Playwright into every page of the dashboard in Debian's Chromium: WCAG 2 A and AA
-rules, zero violations. Also the evidence rendering, seen in the browser."""
+rules, zero violations. Also the evidence rendering and the bot page's "Why N", seen in the browser
+(screenshots finding.png and why.png into $BOTAUDIT_SCREENSHOTS when set, e.g. docs/screenshots)."""
 
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 
 from scanners.scoring import bot_scores_compute
 from tests.dashboard.conftest import PASSWORD, make_finding
-from tests.dashboard.test_browser import browser  # noqa: F401 - fixture
+from tests.dashboard.test_browser import browser, shots  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "var" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -80,11 +81,12 @@ def test_every_page_has_no_wcag_a_or_aa_violations(live_server, rich_world, brow
     assert {url: v for url, v in found.items() if v} == {}, json.dumps(found, indent=1)
 
 
-def test_evidence_reads_like_evidence_in_the_browser(live_server, rich_world, browser):  # noqa: F811
+def test_evidence_reads_like_evidence_in_the_browser(live_server, rich_world, browser, shots):  # noqa: F811
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     _login(page, live_server.url)
     page.goto(f"{live_server.url}/findings/{rich_world['policy'].pk}/")
+    page.screenshot(path=str(shots / "finding.png"), full_page=True)
     article = page.locator(f"#finding-{rich_world['policy'].pk}")
     chips = article.locator("ul.chips").first.locator("li.chip")
     assert chips.count() == 8 and chips.first.is_visible()
@@ -110,4 +112,5 @@ def test_evidence_reads_like_evidence_in_the_browser(live_server, rich_world, br
     why = page.locator("#why")
     assert why.locator("h2").inner_text().startswith("Why ")
     assert why.locator("tbody tr").count() == 3  # the leak, the stale key, the policy finding
+    why.screenshot(path=str(shots / "why.png"))
     context.close()
