@@ -20,12 +20,24 @@ DEMO_ENV += VAULT_TOKEN=botaudit-demo-only-root-token
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/botaudit
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # Debian packages the tests need, as command:package. Chromium drives the browser tests (Playwright
-# never downloads a browser); docker-compose validates docker-compose.yml. Installed with apt-get
+# never downloads a browser); docker-compose validates docker-compose.yml; npm installs axe-core. Installed with apt-get
 # when missing and running as root (APT_INSTALL=no: never); otherwise make stops at once naming them.
-TEST_SYSTEM_PACKAGES ?= chromium:chromium docker-compose:docker-compose
+TEST_SYSTEM_PACKAGES ?= chromium:chromium docker-compose:docker-compose npm:npm
 APT_INSTALL ?= auto
 
-.PHONY: demo test lint install install-dev serve clean system-deps
+.PHONY: demo test lint install install-dev serve clean system-deps axe
+
+# axe-core (npm, exact pin) for the accessibility browser test, installed once into var/axe/ by
+# `make test`; the test injects it with Playwright and never downloads anything itself.
+AXE_CORE_VERSION := 4.14.1
+AXE_STAMP := var/axe/.installed-$(AXE_CORE_VERSION)
+
+$(AXE_STAMP):
+	@mkdir -p var/axe
+	npm install --prefix var/axe --no-save --no-package-lock --no-audit --no-fund --silent axe-core@$(AXE_CORE_VERSION)
+	test -f var/axe/node_modules/axe-core/axe.min.js && touch $@
+
+axe: $(AXE_STAMP)
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +59,7 @@ demo: $(VENV)/.installed-dev
 	$(PY) -m devtools.moto_server --port $(DEMO_AWS_PORT) > var/moto.log 2>&1 & echo $$! > var/moto.pid
 	$(DEMO_ENV) $(PY) -m devtools.openbao_server
 	$(DEMO_ENV) $(PY) manage.py demo_setup
+	$(DEMO_ENV) $(PY) manage.py demo_history
 	$(DEMO_ENV) $(PY) manage.py audit || test $$? -eq 2
 	$(DEMO_ENV) $(PY) manage.py demo_setup --print-login
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:$(DEMO_WEB_PORT)
@@ -67,7 +80,7 @@ system-deps:
 	echo "make test needs the Debian package(s):$$missing. Install them with: sudo apt-get install$$missing" >&2; \
 	exit 1
 
-test: system-deps $(VENV)/.installed-dev
+test: system-deps $(VENV)/.installed-dev $(AXE_STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) tests/preflight.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \

@@ -149,7 +149,11 @@ if not BOTAUDIT_FINGERPRINT_KEY:
 BOTAUDIT_AUDIT_INTERVAL_HOURS = env.int("BOTAUDIT_AUDIT_INTERVAL_HOURS", default=6)
 BOTAUDIT_BOT_TAG = env.str("BOTAUDIT_BOT_TAG", default="bot")
 BOTAUDIT_BASE_URL = env.str("BOTAUDIT_BASE_URL", default="http://127.0.0.1:8000")
-BOTAUDIT_SEVERITY_WEIGHTS = {"critical": 40, "high": 20, "medium": 8, "low": 2, "info": 0}
+# Risk score (scanners/scoring.py, README "Risk score"): a finding's weight is its severity's weight
+# (percent of the headroom left) times its category's factor; info weighs nothing.
+BOTAUDIT_SEVERITY_WEIGHTS = {"critical": 30, "high": 15, "medium": 5, "low": 3, "info": 0}
+BOTAUDIT_CATEGORY_FACTORS = {"leak": 1.0, "over_broad_access": 1.0, "stale_credential": 0.9,
+                             "hygiene": 0.7, "inventory_gap": 0.7}
 BOTAUDIT_PROBE_MAX_RETRIES = env.int("BOTAUDIT_PROBE_MAX_RETRIES", default=3)
 # A probe task still running after this many seconds is stopped and marked failed (a hostile
 # repository can make libgit2 spin); the worker process is killed 60 s later if it does not stop.

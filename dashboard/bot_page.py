@@ -1,5 +1,5 @@
 """Reads for the Bot page: the bot (scoped), its credentials' rotation state, open findings grouped
-by category, and its score history."""
+by category, its score history and the findings behind its current score ("why N")."""
 
 from __future__ import annotations
 
@@ -34,9 +34,25 @@ def bot_page_data(*, bot: Bot, now) -> dict:
     labels = dict(Category.choices)
     scores = list(BotScore.objects.filter(bot=bot).select_related("audit_run").order_by("-audit_run_id")
                   [:SCORE_HISTORY])
+    current = scores[0] if scores else None
     return {
         "credentials": credentials,
+        "why": score_why(score=current),
+        "why_weights": [(sev, (current.breakdown.get("weights") or {}).get(sev)) for sev in SEVERITY_ORDER
+                        if current and (current.breakdown.get("weights") or {}).get(sev) is not None],
+        "why_factors": sorted(((current.breakdown.get("category_factors") or {}) if current else {}).items(),
+                              key=lambda kv: (-kv[1], kv[0])),
         "finding_groups": [(labels.get(cat, cat), items) for cat, items in groups.items()],
-        "current": scores[0] if scores else None,
+        "current": current,
         "history": [(f"audit #{s.audit_run_id} {s.audit_run.started:%Y-%m-%d}", s.score) for s in reversed(scores)],
     }
+
+
+def score_why(*, score: BotScore | None) -> list[dict]:
+    """The bot page's "why N": each scored finding of the breakdown (heaviest first) with the points
+    it added, joined to the finding for its title and link (None when it has since been deleted)."""
+    if score is None:
+        return []
+    items = score.breakdown.get("items", [])
+    found = Finding.objects.filter(bot_id=score.bot_id).in_bulk([i["finding"] for i in items if i.get("finding")])
+    return [{**item, "f": found.get(item.get("finding"))} for item in items]

@@ -10,6 +10,14 @@ from inventory.models import Team
 from scanners.models import Category, Finding, Severity
 
 
+def _date_range(name: str):
+    """Two date inputs, each with its own accessible name (the <label> names only the pair)."""
+    widget = filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    widget.widgets[0].attrs["aria-label"] = f"{name} from"
+    widget.widgets[1].attrs["aria-label"] = f"{name} to"
+    return widget
+
+
 class FindingFilter(TeamScopedFilterSet):
     status = filters.ChoiceFilter(choices=Finding.Status.choices)
     severity = filters.ChoiceFilter(choices=Severity.choices)
@@ -18,10 +26,7 @@ class FindingFilter(TeamScopedFilterSet):
     team = filters.ModelChoiceFilter(queryset=Team.objects.none(), field_name="bot__team", to_field_name="slug",
                                      label="Team")
     bot = filters.CharFilter(method="filter_bot", label="Bot (name or slug)")
-    first_seen = filters.DateFromToRangeFilter(
-        label="First seen (from / to)",
-        widget=filters.widgets.DateRangeWidget(attrs={"type": "date"}),
-    )
+    first_seen = filters.DateFromToRangeFilter(label="First seen (from / to)", widget=_date_range("First seen"))
 
     class Meta:
         model = Finding

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from inventory.models import Bot, Credential, Identity, Team
 from scanners import registry
 from scanners.models import ACTIVE_STATUSES, AuditRun, BotScore, Finding, ProbeRun
 from scanners.registry import Check, Hit
+from scanners.scoring import finding_weight
 from scanners.services.findings import Draft
 
 ENVIRONMENTS = ["production", "staging", "dev"]
@@ -79,8 +79,8 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
         ProbeRun.objects.bulk_create([ProbeRun(audit_run=run, kind=kind, scope=kind, status="ok", started=now,
                                                finished=now, api_calls=rng.randint(10, 900))
                                       for kind in ("inventory", "aws", "vault", "git")])
-    findings, points = [], {}
-    weights, checks = settings.BOTAUDIT_SEVERITY_WEIGHTS, bench_checks()
+    findings, left = [], {}  # per bot: the risk headroom its active findings leave (scanners/scoring.py)
+    checks = bench_checks()
     for b in bot_objs:
         exposure = rng.random() ** 2  # most bots are mostly clean, a few are a mess
         for j in range(findings_per_bot):
@@ -93,7 +93,7 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
             else:
                 status = "resolved" if rng.random() < 0.9 else "false_positive"
             if status in ACTIVE_STATUSES:
-                points[b.pk] = points.get(b.pk, 0) + weights[severity]
+                left[b.pk] = left.get(b.pk, 1.0) * (1 - finding_weight(severity=severity, category=chk.category))
             first = now - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23))
             findings.append(Finding(
                 **draft.values(), scope=chk.id.split(".")[0], fingerprint=draft.fingerprint, status=status,
@@ -106,7 +106,7 @@ def bench_seed(*, bots: int = 10_000, credentials_per_bot: int = 4, findings_per
     scores = []  # the latest run scores what is open now; earlier runs drift towards it
     for k, run in enumerate(run_objs):
         for b in bot_objs:
-            raw = max(0, points.get(b.pk, 0) - rng.randint(0, 30) * (runs - 1 - k))
+            raw = max(0, round(100 * (1 - left.get(b.pk, 1.0))) - rng.randint(0, 30) * (runs - 1 - k))
             scores.append(BotScore(bot=b, audit_run=run, score=min(raw, 100), breakdown={"raw": raw}))
     BotScore.objects.bulk_create(scores, batch_size=BATCH)
     if connection.vendor == "postgresql":

@@ -1,5 +1,5 @@
-"""Risk score per bot per audit run: severity weights over its active findings, capped at 100,
-with a breakdown that explains every point."""
+"""Risk score per bot per audit run: every active finding takes a share of the headroom left below
+100 (diminishing, never zero), with a breakdown that explains every point. README "Risk score"."""
 
 from __future__ import annotations
 
@@ -35,34 +35,55 @@ def risk_band_range(band: str) -> tuple[int, int]:
     raise ValueError(f"unknown risk band {band!r} (known: {', '.join(RISK_BAND_NAMES)})")
 
 
+SCORE_FORMULA = "score = round(100 × (1 − Π(1 − w))), w = severity weight × category factor / 100"
+
+
+def finding_weight(*, severity: str, category: str) -> float:
+    """A finding's weight w in [0, 1): its severity's weight (percent) times its category's factor."""
+    weights, factors = settings.BOTAUDIT_SEVERITY_WEIGHTS, settings.BOTAUDIT_CATEGORY_FACTORS
+    return weights.get(severity, 0) * factors.get(category, 1.0) / 100
+
+
 def score_findings(findings) -> tuple[int, dict]:
-    """Pure: (score, breakdown) from an iterable of findings (anything with check_id, severity,
-    subject, pk)."""
-    weights = settings.BOTAUDIT_SEVERITY_WEIGHTS
-    items, by_severity = [], defaultdict(lambda: {"count": 0, "points": 0})
+    """Pure: (score, breakdown) from an iterable of findings (anything with pk, check_id, severity,
+    category, subject).
+
+    Each finding removes a share w of the risk headroom still left: raw = 100 × (1 − Π(1 − w)), so
+    the score stays below 100, every further finding adds something (never nothing, unless it is
+    info) and each adds less than it would alone. The breakdown lists the findings heaviest first,
+    each with the points it added at its turn (w × headroom left); the points sum to `raw`, and the
+    score is `raw` rounded."""
+    items, left = [], 1.0
     for f in findings:
-        points = weights.get(f.severity, 0)
-        items.append({"finding": f.pk, "check_id": f.check_id, "severity": f.severity,
-                      "subject": f.subject, "points": points})
-        by_severity[f.severity]["count"] += 1
-        by_severity[f.severity]["points"] += points
-    raw = sum(i["points"] for i in items)
-    items.sort(key=lambda i: (-i["points"], i["check_id"], i["subject"]))
+        weight = finding_weight(severity=f.severity, category=f.category)
+        items.append({"finding": f.pk, "check_id": f.check_id, "severity": f.severity, "category": f.category,
+                      "subject": f.subject, "weight": round(weight * 100, 2)})
+    items.sort(key=lambda i: (-i["weight"], i["check_id"], i["subject"]))
+    by_severity = defaultdict(lambda: {"count": 0, "points": 0.0})
+    for item in items:
+        added = 100 * left * item["weight"] / 100
+        left *= 1 - item["weight"] / 100
+        item["points"] = round(added, 4)
+        by_severity[item["severity"]]["count"] += 1
+        by_severity[item["severity"]]["points"] += added
+    raw = 100 * (1 - left)
     breakdown = {
-        "weights": weights,
-        "by_severity": dict(by_severity),
-        "raw": raw,
-        "capped_at": MAX_SCORE if raw > MAX_SCORE else None,
+        "formula": SCORE_FORMULA,
+        "weights": dict(settings.BOTAUDIT_SEVERITY_WEIGHTS),
+        "category_factors": dict(settings.BOTAUDIT_CATEGORY_FACTORS),
+        "by_severity": {sev: {"count": row["count"], "points": round(row["points"], 2)}
+                        for sev, row in by_severity.items()},
+        "raw": round(raw, 2),
         "items": items,
     }
-    return min(raw, MAX_SCORE), breakdown
+    return min(int(raw + 0.5), MAX_SCORE), breakdown
 
 
 def bot_scores_compute(*, audit_run: AuditRun) -> int:
     """Write one BotScore per active bot for this audit run (idempotent). Returns bots scored."""
     per_bot = defaultdict(list)
     for f in Finding.objects.filter(status__in=ACTIVE_STATUSES, bot__isnull=False).only(
-        "pk", "bot_id", "check_id", "severity", "subject"
+        "pk", "bot_id", "check_id", "severity", "category", "subject"
     ):
         per_bot[f.bot_id].append(f)
     scores = []

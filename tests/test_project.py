@@ -1,6 +1,7 @@
 """Project wiring: settings refuse insecure production starts; compose file is valid; deploy check."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,16 @@ def test_the_system_packages_the_tests_need_are_declared_and_present_here():
     assert result.returncode == 0, result.stderr
     makefile = (ROOT / "Makefile").read_text()
     assert "chromium:chromium" in makefile and "docker-compose:docker-compose" in makefile
+
+
+def test_make_test_installs_axe_core_before_the_tests():
+    """axe-core for the accessibility browser test: exact pin, project-local, before pytest runs."""
+    dry = _make("-n", "test", "AXE_STAMP=var/axe/.botaudit-dry-run-never-there")
+    assert dry.returncode == 0, dry.stderr
+    install = dry.stdout.index("npm install --prefix var/axe")
+    assert re.search(r"axe-core@\d+\.\d+\.\d+\b", dry.stdout[install:].splitlines()[0])
+    assert install < dry.stdout.index("pytest")
+    assert "npm:npm" in (ROOT / "Makefile").read_text()
 
 
 def test_ci_runs_the_readme_test_command_and_nothing_else():

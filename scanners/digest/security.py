@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from inventory.models import Bot, Credential, Team
 
-from ..models import ACTIVE_STATUSES, SEVERITY_ORDER, Category, Finding
+from ..models import SEVERITY_ORDER, Category, Finding
 from ..scoring import risk_band
 from ..selectors.findings import severity_counts
 from ..selectors.scores import bot_score_latest
+from .asof import digest_moment, digest_moment_text, findings_active_at, findings_open_at
 from .links import link_bot, link_digest, link_findings
 from .selectors import (
     credentials_overdue,
@@ -31,15 +32,12 @@ TEAMS_OVERDUE = 5
 
 
 def _active_at(findings, moment: datetime) -> dict[str, int]:
-    """Findings that existed at `moment` and were not resolved by then (false positives excluded)."""
-    qs = (findings.filter(first_seen__lt=moment).exclude(status=Finding.Status.FALSE_POSITIVE)
-          .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=moment)))
-    return severity_counts(qs)
+    return severity_counts(findings_active_at(findings, moment))
 
 
-def riskiest_bots(*, week: Week, limit: int = RISKIEST) -> list[dict]:
+def riskiest_bots(*, week: Week, moment: datetime, limit: int = RISKIEST) -> list[dict]:
     bots = (Bot.objects.filter(status=Bot.Status.ACTIVE).select_related("team")
-            .annotate(score=bot_score_latest(created__lt=week.end), before=bot_score_latest(created__lt=week.start))
+            .annotate(score=bot_score_latest(created__lt=moment), before=bot_score_latest(created__lt=week.start))
             .filter(score__gt=0).order_by("-score", "name")[:limit])
     return [{"bot": b.name, "bot_link": link_bot(b.slug), "team": b.team.name, "score": b.score,
              "band": risk_band(b.score), "delta": None if b.before is None else b.score - b.before}
@@ -51,17 +49,20 @@ def security_recipients() -> list[str]:
 
 
 def security_summary_build(*, week: Week, now: datetime | None = None) -> dict:
+    """Every number as of the end of the week (asof.py), like the team digests."""
     now = now or timezone.now()
+    moment = digest_moment(week=week, now=now)
     findings = findings_ordered(Finding.objects.all())
-    at_end = _active_at(findings, min(week.end, now))
+    active = findings_active_at(findings, moment)
+    at_end = _active_at(findings, moment)
     at_start = _active_at(findings, week.start)
-    overdue = credentials_overdue(now=now)
+    overdue = credentials_overdue(now=moment)
     per_team = Counter(c["team"] for c in overdue)
-    counts = open_counts(findings)
+    counts = open_counts(findings_open_at(findings, moment))
     return {
         "kind": "security",
         "week": week.label, "week_start": week.start, "week_last_day": (week.end - timedelta(days=1)).date(),
-        "generated_at": now,
+        "generated_at": now, "as_of_at": moment, "as_of": digest_moment_text(moment, week=week),
         "counts": counts,
         "open_total": sum(counts.values()),
         "totals": [{"severity": s, "start": at_start[s], "end": at_end[s], "change": at_end[s] - at_start[s]}
@@ -75,10 +76,9 @@ def security_summary_build(*, week: Week, now: datetime | None = None) -> dict:
                                         resolved_at__lt=week.end).count(),
             "overdue": len(overdue),
         },
-        "riskiest": riskiest_bots(week=week),
-        "unowned": finding_rows(findings.filter(status__in=ACTIVE_STATUSES).filter(
-            Q(bot__isnull=True) | Q(category=Category.INVENTORY_GAP)), now=now),
-        "leaks": finding_rows(findings.filter(status__in=ACTIVE_STATUSES, category=Category.LEAK), now=now),
+        "riskiest": riskiest_bots(week=week, moment=moment),
+        "unowned": finding_rows(active.filter(Q(bot__isnull=True) | Q(category=Category.INVENTORY_GAP)), now=moment),
+        "leaks": finding_rows(active.filter(category=Category.LEAK), now=moment),
         "teams_overdue": [{"team": t, "overdue": n}
                           for t, n in sorted(per_team.items(), key=lambda i: (-i[1], i[0]))[:TEAMS_OVERDUE]],
         "failed_probes": probes_failed(week=week),

@@ -19,6 +19,13 @@ from inventory.models import Bot, Credential, Repository, Team
 from ..models import SEVERITY_ORDER, Finding, ProbeRun
 from ..selectors.findings import severity_counts
 from ..selectors.scores import bot_score_latest
+from .asof import (
+    bots_standing,
+    digest_moment,
+    digest_moment_text,
+    findings_acknowledged_at,
+    findings_open_at,
+)
 from .links import link_bot, link_digest, link_finding, link_findings
 from .weeks import Week
 
@@ -69,7 +76,8 @@ def findings_of_bots(bots) -> QuerySet[Finding]:
 
 
 def open_counts(findings) -> dict[str, int]:
-    return severity_counts(findings.filter(status=Finding.Status.OPEN))
+    """By severity, of findings already narrowed to those open at the digest's moment (asof.py)."""
+    return severity_counts(findings)
 
 
 def score_movers(bots, *, week: Week, limit: int = MOVERS) -> list[dict]:
@@ -147,28 +155,33 @@ def team_recipients(team: Team) -> list[str]:
 
 
 def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) -> dict:
+    """Every number as of the end of the week (asof.py): open counts, the listed findings and their
+    ages, scores, overdue rotations; the week's events (opened, resolved, failed probes) within it."""
     now = now or timezone.now()
+    moment = digest_moment(week=week, now=now)
     bots = Bot.objects.filter(team=team)
     findings = findings_of_bots(bots)
     in_week = Q(first_seen__gte=week.start, first_seen__lt=week.end)
-    counts = open_counts(findings)
-    opened = finding_rows(findings.filter(in_week), now=now)
-    still_open = finding_rows(findings.filter(status=Finding.Status.OPEN, severity__in=LISTED_SEVERITIES), now=now)
+    counts = open_counts(findings_open_at(findings, moment))
+    opened = finding_rows(findings.filter(in_week), now=moment)
+    still_open = finding_rows(findings_open_at(findings, moment).filter(severity__in=LISTED_SEVERITIES),
+                              now=moment)
     resolved = finding_rows(findings.filter(status=Finding.Status.RESOLVED, resolved_at__gte=week.start,
-                                     resolved_at__lt=week.end), now=now)
+                                     resolved_at__lt=week.end), now=moment)
     movers = score_movers(bots.filter(status=Bot.Status.ACTIVE), week=week)
-    overdue = credentials_overdue(now=now, bots=bots)
+    overdue = credentials_overdue(now=moment, bots=bots)
     failed = probes_failed(week=week, team=team)
     return {
         "kind": "team",
         "team": {"name": team.name, "slug": team.slug},
         "week": week.label, "week_start": week.start, "week_last_day": (week.end - timedelta(days=1)).date(),
-        "generated_at": now,
+        "generated_at": now, "as_of_at": moment, "as_of": digest_moment_text(moment, week=week),
         "counts": counts,
         "open_total": sum(counts.values()),
-        "acknowledged": findings.filter(status=Finding.Status.ACKNOWLEDGED).count(),
+        "acknowledged": findings_acknowledged_at(findings, moment).count(),
         "still_open": still_open, "opened": opened, "resolved": resolved,
         "movers": movers, "overdue": overdue, "failed_probes": failed,
+        "bots": bots_standing(bots.filter(status=Bot.Status.ACTIVE), moment=moment),
         "totals": {"bots": bots.filter(status=Bot.Status.ACTIVE).count(),
                    "credentials": Credential.objects.filter(bot__in=bots).count()},
         "all_clear": not (sum(counts.values()) or opened["count"] or overdue or failed),

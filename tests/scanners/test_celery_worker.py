@@ -25,7 +25,7 @@ def test_audit_fleet_through_real_worker(celery_worker, test_probe, make_bot, se
     assert run.status == "ok"
     assert sorted(run.probe_runs.values_list("kind", flat=True)) == ["inventory", "testprobe"]
     assert Finding.objects.filter(subject="seen-by-worker", status="open").exists()
-    assert BotScore.objects.get(audit_run=run, bot=bot).score == 20 + 8  # high + no_owner medium
+    assert BotScore.objects.get(audit_run=run, bot=bot).score == 14  # high hygiene 10.5, no_owner 3.5 % of the rest
 
     # A probe whose store is unreachable: retried with backoff, then failed; scoring still happens.
     test_probe.subjects = []

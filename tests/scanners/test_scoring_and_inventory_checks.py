@@ -13,21 +13,55 @@ pytestmark = pytest.mark.django_db
 
 
 class F:
-    def __init__(self, severity, check_id="c", subject="s", pk=1):
-        self.severity, self.check_id, self.subject, self.pk = severity, check_id, subject, pk
+    def __init__(self, severity, category="over_broad_access", check_id="c", subject="s", pk=1):
+        self.severity, self.category, self.check_id, self.subject, self.pk = severity, category, check_id, subject, pk
+
+
+def expected(*weights_percent):
+    """The README formula, written out: 100 × (1 − Π(1 − w))."""
+    left = 1.0
+    for w in weights_percent:
+        left *= 1 - w / 100
+    return 100 * (1 - left)
 
 
 def test_score_explains_every_point():
-    score, breakdown = score_findings([F("critical"), F("high"), F("medium"), F("low"), F("info")])
-    assert score == 40 + 20 + 8 + 2 + 0
-    assert sum(i["points"] for i in breakdown["items"]) == score
-    assert breakdown["by_severity"]["high"] == {"count": 1, "points": 20}
-    assert breakdown["capped_at"] is None
+    score, breakdown = score_findings([F("critical"), F("high"), F("medium", "hygiene"), F("low", "stale_credential"),
+                                       F("info")])
+    raw = expected(30, 15, 5 * 0.7, 3 * 0.9)
+    assert breakdown["raw"] == round(raw, 2) and score == round(raw) == 44
+    assert sum(i["points"] for i in breakdown["items"]) == pytest.approx(raw, abs=0.05)  # every point explained
+    assert [i["severity"] for i in breakdown["items"]] == ["critical", "high", "medium", "low", "info"]  # heavy first
+    assert breakdown["items"][0]["points"] == 30 and breakdown["items"][1]["points"] == 10.5  # 15 % of the 70 left
+    assert breakdown["items"][-1]["points"] == 0 and breakdown["items"][-1]["weight"] == 0  # info weighs nothing
+    assert breakdown["by_severity"]["high"] == {"count": 1, "points": 10.5}
+    assert "formula" in breakdown
 
 
-def test_score_capped_at_100_and_says_so():
-    score, breakdown = score_findings([F("critical")] * 3)
-    assert score == 100 and breakdown["raw"] == 120 and breakdown["capped_at"] == 100
+def test_score_ranks_where_the_old_sum_saturated():
+    """3 critical + 6 high against 1 critical + 3 high: both were 100 under the capped sum."""
+    worse, _ = score_findings([F("critical")] * 3 + [F("high")] * 6)
+    better, _ = score_findings([F("critical")] + [F("high")] * 3)
+    assert worse == round(expected(30, 30, 30, 15, 15, 15, 15, 15, 15)) == 87
+    assert better == round(expected(30, 15, 15, 15)) == 57
+    assert 0 <= better < worse <= 100
+
+
+def test_every_further_finding_adds_less_but_never_nothing():
+    points = [i["points"] for i in score_findings([F("high", subject=str(n)) for n in range(40)])[1]["items"]]
+    assert all(a > b > 0 for a, b in zip(points, points[1:], strict=False))
+    assert score_findings([F("critical")] * 200)[0] == 100  # bounded: the score never passes 100
+    assert score_findings([])[0] == 0 and score_findings([F("info")] * 50)[0] == 0
+
+
+def test_leaks_and_over_broad_access_weigh_above_hygiene():
+    def alone(*args):
+        return score_findings([F(*args)])[1]["raw"]
+
+    for severity in ("critical", "high", "medium", "low"):
+        assert alone(severity, "leak") == alone(severity, "over_broad_access") > alone(severity, "stale_credential")
+        assert alone(severity, "stale_credential") > alone(severity, "hygiene") == alone(severity, "inventory_gap")
+    assert alone("critical", "leak") > alone("critical", "hygiene")  # a leak at the tip (critical) above hygiene
 
 
 @pytest.mark.parametrize(("score", "band"), [(None, "unknown"), (0, "none"), (5, "low"), (20, "medium"),
@@ -61,8 +95,9 @@ def test_inventory_checks_on_a_fleet(team, make_bot, make_credential):
     assert not open_.filter(bot=retired).exists()  # retired bots are not audited
 
     scores = {s.bot.name: s.score for s in BotScore.objects.filter(audit_run=run)}
-    assert scores["live-bot"] == 20
-    assert scores["orphan-bot"] == 8 + 2 + 2 + 8
+    assert scores["live-bot"] == round(expected(15))  # one high over-broad access
+    # medium + low hygiene, low stale credential, medium inventory gap
+    assert scores["orphan-bot"] == round(expected(5 * 0.7, 3 * 0.7, 3 * 0.9, 5 * 0.7)) == 11
     assert "old-bot" not in scores
     # Fix the inventory: the findings resolve on the next audit.
     orphan.owner_email = "bob@example.com"
