@@ -116,3 +116,30 @@ def secret_leaks_load(*, scanned, baseline=frozenset(), now) -> list[SecretLeak]
                    .select_related("state__repository"))
         found += [(r.secret_fingerprint, _location(r)) for r in records if r.fingerprint not in baseline]
     return secret_leaks_group(found)
+
+
+def leaks_held_elsewhere(*, findings) -> dict[int, str]:
+    """{finding pk: scope} for leak findings a unit did not see again whose secret another
+    repository (or another connector's view of one) still records: that unit's scope
+    (`connector:<id>:<repository name>`) takes the finding over, so it is resolved only once no
+    repository holds the secret any more. A unit that fails keeps its records, so it keeps them."""
+    by_secret: dict[str, list] = {}
+    for finding in findings:
+        fp = (finding.evidence or {}).get("secret_fingerprint")
+        if fp:
+            by_secret.setdefault(fp, []).append(finding)
+    held: dict[int, str] = {}
+    wanted = sorted(by_secret)
+    for start in range(0, len(wanted), CHUNK):
+        rows = (GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
+                .exclude(state__repository=None).values_list("secret_fingerprint", "state__key",
+                                                             "state__repository__name").distinct())
+        scopes: dict[str, set[str]] = {}
+        for fp, key, name in rows:
+            scopes.setdefault(fp, set()).add(f"connector:{key.split(':', 1)[0]}:{name}")
+        for fp, owners in scopes.items():
+            for finding in by_secret[fp]:
+                others = sorted(owners - {finding.scope})
+                if others:
+                    held[finding.pk] = others[0]
+    return held

@@ -177,7 +177,7 @@ def test_auditor_starts_an_audit_in_process(auditor, world, settings):
 
 
 def test_auditor_starts_an_audit_through_the_queue(auditor, world, settings):
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = settings.CELERY_TASK_ROUTES["botaudit.audit_fleet"]["queue"]
     broker = redis.Redis.from_url(settings.REDIS_URL)
     before = broker.llen(queue)
     response = auditor.post("/runs/start/", follow=True)

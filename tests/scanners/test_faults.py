@@ -91,7 +91,7 @@ def _start(env, tmp_path, *args, name):
 
 
 def _worker(env, tmp_path, name):
-    return _start(env, tmp_path, "worker", "--pool", "prefork", "--concurrency", "1", "--queues", "botaudit",
+    return _start(env, tmp_path, "worker", "--pool", "prefork", "--concurrency", "1",
                   "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
                   "--hostname", f"{name}@%h", name=name)
 
