@@ -236,3 +236,30 @@ def test_each_unit_is_queued_on_its_kind_s_queue(settings):
     assert {"audit", "probe.git", "probe.aws", "probe.vault", "digest"} <= queues
     assert settings.CELERY_TASK_ROUTES["botaudit.audit_fleet"] == {"queue": "audit"}
     assert settings.CELERY_TASK_ROUTES["botaudit.digest.*"] == {"queue": "digest"}
+
+
+def test_a_scheduled_audit_does_not_start_while_a_unit_of_the_same_connector_runs(three_repos, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scanners.services.audit import AuditBusy, audit_run_start
+    from scanners.services.plan import audit_run_plan
+
+    busy = audit_run_plan(audit_run_id=audit_run_start(trigger="schedule").pk)
+    ProbeRun.objects.filter(audit_run=busy).exclude(unit="beta").update(status="ok", started=timezone.now(),
+                                                                       finished=timezone.now())
+    ProbeRun.objects.filter(audit_run=busy, unit="beta").update(status="running", started=timezone.now())
+    with pytest.raises(AuditBusy):
+        audit_run_start(trigger="schedule", exclusive=True)
+    # The lock expires with the unit: past the time limit + grace the reaper ends it, and the tick runs.
+    ProbeRun.objects.filter(audit_run=busy, unit="beta").update(started=timezone.now() - timedelta(
+        seconds=settings.BOTAUDIT_PROBE_TIME_LIMIT + settings.BOTAUDIT_REAPER_GRACE_SECONDS + 5))
+    run = audit_run_start(trigger="schedule", exclusive=True)
+    assert run.pk != busy.pk and ProbeRun.objects.get(audit_run=busy, unit="beta").status == "failed"
+
+
+def test_every_queue_is_consumed_by_a_worker_started_without_q():
+    from botaudit.celery import app
+
+    assert {"audit", "probe.git", "probe.aws", "probe.vault", "digest"} <= set(app.amqp.queues)
