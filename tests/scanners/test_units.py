@@ -263,3 +263,21 @@ def test_every_queue_is_consumed_by_a_worker_started_without_q():
     from botaudit.celery import app
 
     assert {"audit", "probe.git", "probe.aws", "probe.vault", "digest"} <= set(app.amqp.queues)
+
+
+def test_the_digest_names_a_failed_git_unit_only_to_the_team_owning_that_repository(three_repos, team):
+    from scanners.digest.selectors import probes_failed
+    from django.utils import timezone
+
+    from scanners.digest.weeks import week_containing
+
+    Repository.objects.filter(name="gamma").update(url="/nonexistent/gamma")
+    audit_run_in_process(connector_names=["git"])
+    Repository.objects.filter(name="beta").update(url="/nonexistent/beta")
+    audit_run_in_process(connector_names=["git"])
+    week = week_containing(timezone.now())
+    everyone = {p["connector"] for p in probes_failed(week=week)}
+    assert everyone == {"git [gamma]", "git [beta]"}
+    Repository.objects.get(name="beta").bots.add(*team.bots.all())  # the team owns alpha and now beta
+    seen = [p["connector"] for p in probes_failed(week=week, team=team)]
+    assert sorted(seen) == ["git", "git", "git [beta]"]  # gamma (not theirs) stays unnamed
