@@ -6,8 +6,9 @@ queue task, or the in-process audit) plans once per audit run (`AuditRun.planned
 with the reason; a kind without `plan` keeps the placeholder as its one unit "".
 
 Phases: a unit's phase is the rank of (facts depth of its kind, Unit.phase) among the audit's
-units, where a kind's facts depth is 0 without `uses_facts`, else 1 + the depth of the kinds it
-reads. So aws units run in phase 0 and git units (which read aws facts) in phase 1. The Celery
+units, where a kind's facts depth is 0 without `uses_facts` (of kinds in this audit), else 1 + the
+depth of the kinds it reads. So aws units run in phase 0 and git units (which read aws facts) in
+phase 1; an audit without an aws connector runs git in phase 0 (its facts are an earlier audit's). The Celery
 fan-out queues one chord per phase; the chord's callback (`botaudit.audit_phase`) queues the next
 phase's chord, and the last one scores (`botaudit.finish_audit`). A chord's callback runs only
 once every task of its header has returned, so no unit of phase n+1 starts before every unit of
@@ -37,15 +38,18 @@ def connector_scope(connector, unit: str = "") -> str:
     return f"connector:{connector.pk}:{unit}" if unit else f"connector:{connector.pk}"
 
 
-def kind_depth(kind: str, _seen: frozenset = frozenset()) -> int:
-    """0 for a kind that reads no facts, else 1 + the deepest kind it reads facts of."""
+def kind_depth(kind: str, present=None, _seen: frozenset = frozenset()) -> int:
+    """0 for a kind that reads no facts (of kinds `present` in the audit, when given), else 1 + the
+    deepest kind it reads facts of. A kind read but not audited this time orders nothing: its
+    facts come from an earlier audit, complete already."""
     try:
         uses = registry.get(kind).uses_facts
     except registry.ProbeError:
         return 0
     if kind in _seen:
         return 0  # a cycle cannot be ordered; it is not made worse by looping
-    return max((1 + kind_depth(k, _seen | {kind}) for k in uses), default=0)
+    return max((1 + kind_depth(k, present, _seen | {kind}) for k in uses if present is None or k in present),
+               default=0)
 
 
 def _plan_connector(probe_run: ProbeRun, ctx) -> list[registry.Unit] | str | None:
@@ -101,7 +105,7 @@ def _apply(placeholder: ProbeRun, plan) -> None:
     connector = placeholder.connector
     ProbeRun.objects.bulk_create([
         ProbeRun(audit_run_id=placeholder.audit_run_id, connector=connector, kind=placeholder.kind,
-                 scope=connector_scope(connector, unit.name), unit=unit.name[:300], account=unit.account[:20],
+                 scope=connector_scope(connector, unit.name[:300]), unit=unit.name[:300], account=unit.account[:20],
                  unit_params={**unit.params, "phase": unit.phase}, task_id=str(uuid.uuid4()))
         for unit in plan
     ])
@@ -111,7 +115,8 @@ def _apply(placeholder: ProbeRun, plan) -> None:
 def _phases_set(run: AuditRun) -> None:
     """Phase = rank of (facts depth of the kind, the unit's own phase) among the run's units."""
     runs = list(run.probe_runs.all())
-    keys = {pr.pk: (kind_depth(pr.kind), int((pr.unit_params or {}).get("phase", 0))) for pr in runs}
+    present = {pr.kind for pr in runs}
+    keys = {pr.pk: (kind_depth(pr.kind, present), int((pr.unit_params or {}).get("phase", 0))) for pr in runs}
     rank = {key: i for i, key in enumerate(sorted(set(keys.values())))}
     for pr in runs:
         pr.phase = rank[keys[pr.pk]]

@@ -63,6 +63,7 @@ def test_units_fan_out_through_a_real_worker_and_a_failing_repository_resolves_n
                                                      for n in ("alpha", "beta", "gamma")}
     assert all(pr.status == "ok" and pr.counts["repositories"] == 1 for pr in units.values())
     assert len({pr.task_id for pr in units.values()}) == 3
+    assert {pr.phase for pr in run.probe_runs.all()} == {0}  # no aws connector audited: nothing to wait for
     assert leak(own).scope == units["gamma"].scope  # a finding carries the scope of the unit that saw it
     assert leak(shared).evidence["repositories"] == ["alpha", "beta"]
 
@@ -189,6 +190,7 @@ def test_units_reading_facts_start_after_every_producing_unit_finished(celery_wo
     src = list(run.probe_runs.filter(kind="factsrc"))
     use = list(run.probe_runs.filter(kind="factuse"))
     assert len(src) == 4 and len(use) == 2
+    assert run.probe_runs.get(kind="inventory").phase == 0
     assert {pr.phase for pr in src} == {0} and {pr.phase for pr in use} == {1}
     assert min(u.started for u in use) >= max(s.finished for s in src)  # the chord of phase 0 ended first
     assert {pr.account for pr in src} == {"111111111111", "222222222222"}
@@ -266,9 +268,9 @@ def test_every_queue_is_consumed_by_a_worker_started_without_q():
 
 
 def test_the_digest_names_a_failed_git_unit_only_to_the_team_owning_that_repository(three_repos, team):
-    from scanners.digest.selectors import probes_failed
     from django.utils import timezone
 
+    from scanners.digest.selectors import probes_failed
     from scanners.digest.weeks import week_containing
 
     Repository.objects.filter(name="gamma").update(url="/nonexistent/gamma")

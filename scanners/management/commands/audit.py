@@ -51,7 +51,8 @@ class Command(BaseCommand):
 
     def _progress(self, probe_run):
         label = probe_run.connector.name if probe_run.connector else probe_run.kind
-        self.stdout.write(f"  probing {label} ({probe_run.kind})...")
+        unit = f" [{probe_run.unit}]" if probe_run.unit else ""
+        self.stdout.write(f"  probing {label}{unit} ({probe_run.kind})...")
 
     def _print_summary(self, run):
         w = self.stdout.write
