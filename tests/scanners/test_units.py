@@ -283,3 +283,44 @@ def test_the_digest_names_a_failed_git_unit_only_to_the_team_owning_that_reposit
     Repository.objects.get(name="beta").bots.add(*team.bots.all())  # the team owns alpha and now beta
     seen = [p["connector"] for p in probes_failed(week=week, team=team)]
     assert sorted(seen) == ["git", "git", "git [beta]"]  # gamma (not theirs) stays unnamed
+
+
+def test_the_reaper_leaves_a_later_phase_waiting_while_an_earlier_one_runs(db, fact_kinds, settings):
+    from datetime import timedelta
+
+    import redis
+    from django.utils import timezone
+
+    from scanners.services.audit import audit_run_start
+    from scanners.services.plan import audit_run_plan, phase_task_id
+    from scanners.services.reaper import queue_names, runs_reap
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(*queue_names(), "unacked")
+    Connector.objects.create(name="src", kind="factsrc")
+    Connector.objects.create(name="use", kind="factuse")
+    run = audit_run_plan(audit_run_id=audit_run_start(task_id="fan-out-done").pk)
+    AuditRun.objects.filter(pk=run.pk).update(started=timezone.now() - timedelta(
+        seconds=settings.BOTAUDIT_REAPER_GRACE_SECONDS + 5))
+    phase0 = run.probe_runs.filter(phase=0)
+    phase0.update(status="running", started=timezone.now())  # its messages are with a live worker
+    client.hset("unacked", "t", json.dumps([{"headers": {"id": phase0.first().task_id}}, "", "probe.aws"]))
+    for pr in phase0[1:]:
+        client.hset("unacked", f"t{pr.pk}", json.dumps([{"headers": {"id": pr.task_id}}, "", "probe.aws"]))
+    try:
+        runs_reap()
+        assert set(run.probe_runs.filter(phase=1).values_list("status", flat=True)) == {"pending"}
+        # phase 0 done; the callback that queues phase 1 is in the audit queue: still waiting
+        phase0.update(status="ok", finished=timezone.now())
+        client.delete("unacked")
+        client.lpush("audit", json.dumps({"headers": {"id": phase_task_id(run, 1)}}))
+        runs_reap()
+        assert set(run.probe_runs.filter(phase=1).values_list("status", flat=True)) == {"pending"}
+        # that message is lost too: now the later phase can no longer run and is ended
+        client.delete("audit")
+        runs_reap()
+        ended = run.probe_runs.filter(phase=1)
+        assert set(ended.values_list("status", flat=True)) == {"failed"}
+        assert all("no longer queued" in e for e in ended.values_list("error", flat=True))
+    finally:
+        client.delete(*queue_names(), "unacked")
