@@ -119,10 +119,15 @@ def secret_leaks_load(*, scanned, baseline=frozenset(), now) -> list[SecretLeak]
 
 
 def leaks_held_elsewhere(*, findings) -> dict[int, str]:
-    """{finding pk: scope} for leak findings a unit did not see again whose secret another
-    repository (or another connector's view of one) still records: that unit's scope
-    (`connector:<id>:<repository name>`) takes the finding over, so it is resolved only once no
-    repository holds the secret any more. A unit that fails keeps its records, so it keeps them."""
+    """{finding pk: scope} for leak findings a unit did not see again that another repository's unit
+    will still emit: its secret is recorded there (by this or another connector), and — for
+    `git.secret.leaked`, one finding per owning bot — the finding's bot owns a repository that records
+    it (or, botless, none does). That unit's scope (`connector:<id>:<repository name>`) takes the
+    finding over, so it is resolved only once no repository holds it any more. A unit that fails
+    keeps its records, so it keeps its findings. A finding no unit would emit again (its bot owns
+    none of the repositories any more) is not held."""
+    from inventory.models import Bot
+
     by_secret: dict[str, list] = {}
     for finding in findings:
         fp = (finding.evidence or {}).get("secret_fingerprint")
@@ -131,15 +136,25 @@ def leaks_held_elsewhere(*, findings) -> dict[int, str]:
     held: dict[int, str] = {}
     wanted = sorted(by_secret)
     for start in range(0, len(wanted), CHUNK):
-        rows = (GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
-                .exclude(state__repository=None).values_list("secret_fingerprint", "state__key",
-                                                             "state__repository__name").distinct())
+        rows = list(GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
+                    .exclude(state__repository=None)
+                    .values_list("secret_fingerprint", "state__key", "state__repository_id", "state__repository__name")
+                    .distinct())
+        owners_of = {}
+        for repo_id, bot_id in Bot.repositories.through.objects.filter(
+                repository_id__in={r[2] for r in rows}).values_list("repository_id", "bot_id"):
+            owners_of.setdefault(repo_id, set()).add(bot_id)
         scopes: dict[str, set[str]] = {}
-        for fp, key, name in rows:
+        owners: dict[str, set] = {}
+        for fp, key, repo_id, name in rows:
             scopes.setdefault(fp, set()).add(f"connector:{key.split(':', 1)[0]}:{name}")
-        for fp, owners in scopes.items():
+            owners.setdefault(fp, set()).update(owners_of.get(repo_id, ()))
+        for fp, where in scopes.items():
+            expected = owners[fp] or {None}
             for finding in by_secret[fp]:
-                others = sorted(owners - {finding.scope})
+                others = sorted(where - {finding.scope})
+                if finding.check_id == "git.secret.leaked" and finding.bot_id not in expected:
+                    continue  # no unit emits this (secret, bot) any more
                 if others:
                     held[finding.pk] = others[0]
     return held
