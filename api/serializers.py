@@ -100,8 +100,8 @@ class ProbeRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ProbeRun
-        fields = ["id", "audit_run", "connector", "kind", "scope", "status", "started", "finished", "api_calls",
-                  "counts", "error"]
+        fields = ["id", "audit_run", "connector", "kind", "unit", "account", "scope", "status", "started", "finished",
+                  "api_calls", "counts", "error"]
 
     def get_connector(self, obj) -> str | None:
         return obj.connector.name if obj.connector else None

@@ -220,6 +220,8 @@ class ProbeRunFilter(filters.FilterSet):
     audit_run = filters.NumberFilter()
     kind = filters.CharFilter()
     status = filters.CharFilter()
+    unit = filters.CharFilter()
+    account = filters.CharFilter()
 
 
 class ProbeRunViewSet(viewsets.ReadOnlyModelViewSet):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from scanners.git.config import git_settings
 
@@ -134,7 +135,24 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="botaudit")
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="botaudit")  # tasks without a route
+# Queues (issue 13): `audit` fans out, plans units and scores; `probe.git` (CPU-bound) and
+# `probe.aws` / `probe.vault` (network-bound) run units (scanners.tasks.probe_queue picks one per
+# unit; other kinds, e.g. the inventory probe, run on `audit`); `digest` sends the weekly email.
+# A worker started without -Q consumes every queue listed here (the all-in-one worker).
+BOTAUDIT_QUEUES = ("audit", "probe.git", "probe.aws", "probe.vault", "digest")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in dict.fromkeys((*BOTAUDIT_QUEUES, CELERY_TASK_DEFAULT_QUEUE))
+]
+CELERY_TASK_ROUTES = {
+    "botaudit.audit_fleet": {"queue": "audit"},
+    "botaudit.audit_phase": {"queue": "audit"},
+    "botaudit.finish_audit": {"queue": "audit"},
+    "botaudit.reap_stale_runs": {"queue": "audit"},
+    "botaudit.run_probe": {"queue": "audit"},  # each unit's queue is set when it is queued
+    "botaudit.digest.*": {"queue": "digest"},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

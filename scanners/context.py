@@ -47,30 +47,39 @@ class Fleet:
         return [c for c in self.credentials if c.store == store]
 
 
-def facts_load(*, kinds, audit_run_id: int | None) -> dict[str, dict]:
-    """Facts other probes published, for the checks of a probe that declared `uses_facts`.
+def facts_load(*, kinds, audit_run_id: int | None) -> dict[str, list[tuple[str, dict]]]:
+    """Facts other probes published, per unit, for the checks of a probe that declared `uses_facts`.
 
-    Per connector of each kind: its probe run in the same audit run when that one already finished
-    (ok or partial), else its latest ok/partial run in an earlier audit. Facts of several connectors
-    of one kind are merged key by key ({"active_access_keys": {...}} of every AWS account).
+    Per unit (connector + unit name) of each kind: its probe run in the same audit run when that one
+    already finished (ok or partial), else its latest ok/partial run in an earlier audit. Returns
+    {kind: [(account, facts), ...]}; ProbeContext.facts_for merges them (optionally one account).
+    The pipeline orders phases so that in a Celery audit every unit of a kind finished before the
+    units reading its facts start (see services/plan.py).
     """
     from .models import ProbeRun
 
-    facts: dict[str, dict] = {}
+    facts: dict[str, list[tuple[str, dict]]] = {}
     for kind in kinds:
         runs = (ProbeRun.objects.filter(kind=kind, status__in=[ProbeRun.Status.OK, ProbeRun.Status.PARTIAL])
-                .exclude(facts={}).order_by("-finished").values("connector_id", "audit_run_id", "facts"))
+                .exclude(facts={}).order_by("-finished")
+                .values("connector_id", "unit", "account", "audit_run_id", "facts"))
         chosen: dict = {}
         for run in runs:
-            current = chosen.get(run["connector_id"])
+            key = (run["connector_id"], run["unit"])
+            current = chosen.get(key)
             if current is None or (run["audit_run_id"] == audit_run_id != current["audit_run_id"]):
-                chosen[run["connector_id"]] = run
-        merged: dict = {}
-        for run in chosen.values():
-            for key, value in run["facts"].items():
-                merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
-        facts[kind] = merged
+                chosen[key] = run
+        facts[kind] = [(run["account"], run["facts"]) for run in chosen.values()]
     return facts
+
+
+def facts_merge(parts) -> dict:
+    """Facts of several units merged key by key ({"active_access_keys": {...}} of every account)."""
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            merged[key] = {**merged[key], **value} if isinstance(value, dict) and key in merged else value
+    return merged
 
 
 @dataclass
@@ -78,12 +87,18 @@ class ProbeContext:
     fleet: Fleet
     now: datetime
     probe_run: object = None  # scanners.models.ProbeRun, when run by the pipeline
-    facts: dict = field(default_factory=dict)  # {kind: facts}, loaded by the pipeline before checks
+    # {kind: [(account, facts), ...]} loaded by the pipeline before checks (a plain {kind: facts} also works)
+    facts: dict = field(default_factory=dict)
+    unit: object = None  # registry.Unit being collected; the pipeline always sets it (Unit(name="") = whole)
 
     @classmethod
-    def build(cls, probe_run=None) -> ProbeContext:
-        return cls(fleet=Fleet.load(), now=timezone.now(), probe_run=probe_run)
+    def build(cls, probe_run=None, unit=None) -> ProbeContext:
+        return cls(fleet=Fleet.load(), now=timezone.now(), probe_run=probe_run, unit=unit)
 
-    def facts_for(self, kind: str) -> dict:
-        """Facts of `kind` the pipeline loaded (see facts_load); no query here, checks stay pure."""
-        return self.facts.get(kind, {})
+    def facts_for(self, kind: str, account: str | None = None) -> dict:
+        """Facts of `kind` the pipeline loaded (see facts_load), merged over its units, or only the
+        units of `account`; no query here, checks stay pure."""
+        value = self.facts.get(kind, {})
+        if isinstance(value, dict):  # set directly (tests, callers outside the pipeline)
+            return value
+        return facts_merge(f for acc, f in value if account is None or acc == account)

@@ -40,6 +40,8 @@ class AuditRun(models.Model):
     # The Celery task that created the run (beat ticks): a redelivered task finds its run again.
     task_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     error = models.TextField(blank=True, help_text="Why the run ended early (e.g. ended by the reaper).")
+    # Set once the connectors' units are planned (services/plan.py): a redelivered fan-out plans nothing twice.
+    planned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-started"]
@@ -61,7 +63,12 @@ class ProbeRun(models.Model):
         Connector, null=True, blank=True, on_delete=models.SET_NULL, related_name="probe_runs"
     )
     kind = models.CharField(max_length=20)
-    scope = models.CharField(max_length=150, help_text="Findings this probe owns, for reconcile.")
+    scope = models.CharField(max_length=400, help_text="Findings this probe owns, for reconcile.")
+    # The unit of work of its connector (a repository, "<account>/iam", "<account>/<region>"); "" = the whole.
+    unit = models.CharField(max_length=300, blank=True)
+    account = models.CharField(max_length=20, blank=True, help_text="AWS account id of the unit, where there is one")
+    unit_params = models.JSONField(default=dict, blank=True, help_text="what collect() needs (registry.Unit.params)")
+    phase = models.PositiveSmallIntegerField(default=0, help_text="units of a phase start after the earlier phases")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -107,7 +114,7 @@ class Finding(models.Model):
     subject = models.CharField(max_length=1000)
     evidence = models.JSONField(default=dict, blank=True)
     remediation = models.TextField(blank=True)
-    scope = models.CharField(max_length=150, db_index=True)
+    scope = models.CharField(max_length=400, db_index=True)
     fingerprint = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     status_changed_by = models.ForeignKey(

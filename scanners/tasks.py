@@ -14,6 +14,7 @@ from kombu.utils.url import maybe_sanitize_url
 from .models import AuditRun, ProbeRun
 from .registry import ProbeError, ProbeUnavailable
 from .services.audit import (
+    FINISHED,
     AuditBusy,
     audit_run_abort,
     audit_run_finish,
@@ -21,6 +22,7 @@ from .services.audit import (
     probe_run_execute,
     probe_run_give_up,
 )
+from .services.plan import audit_run_plan, phase_task_id
 from .services.reaper import runs_reap
 
 log = logging.getLogger(__name__)
@@ -34,13 +36,40 @@ def broker_url_redacted() -> str:
     return maybe_sanitize_url(settings.CELERY_BROKER_URL, mask="***")
 
 
+PROBE_QUEUES = ("git", "aws", "vault")  # kinds with a queue of their own; every other kind runs on `audit`
+
+
+def probe_queue(kind: str) -> str:
+    """The queue of a unit of `kind`: `probe.git`, `probe.aws`, `probe.vault`; `audit` for the rest."""
+    return f"probe.{kind}" if kind in PROBE_QUEUES else "audit"
+
+
 def audit_run_dispatch(*, run: AuditRun) -> None:
-    """Queue one probe task per probe run (with the ids stored on them), then score once all have
-    finished. Only while no probe has started: a redelivered audit task does not queue them twice."""
-    probe_runs = list(run.probe_runs.order_by("pk"))
-    if run.finished or any(pr.status != ProbeRun.Status.PENDING for pr in probe_runs):
+    """Plan the units (once), then queue the first phase. See services/plan.py for the phases."""
+    run = audit_run_plan(audit_run_id=run.pk)
+    phase_dispatch(run=run, phase=0)
+
+
+def phase_dispatch(*, run: AuditRun, phase: int) -> None:
+    """Queue the units of `phase` as one chord whose callback queues the next phase (the last one
+    scores). Only once every earlier phase has finished, and only while none of its units has
+    started: a redelivered callback queues nothing twice.
+    A phase with nothing left to run (its units' planning failed) passes on to the next at once."""
+    if run.finished or run.probe_runs.filter(phase__lt=phase).exclude(status__in=FINISHED).exists():
+        return  # an early duplicate of this callback (a redelivered fan-out): the real one comes later
+    later = sorted(set(run.probe_runs.filter(phase__gt=phase).values_list("phase", flat=True)))
+    units = list(run.probe_runs.filter(phase=phase).order_by("pk"))
+    if any(pr.started or pr.status not in (ProbeRun.Status.PENDING, *FINISHED) for pr in units):
+        return  # queued already (this is another delivery of the same callback)
+    todo = [pr for pr in units if pr.status == ProbeRun.Status.PENDING]
+    if later:
+        nxt = audit_phase.si(run.pk, later[0]).set(task_id=phase_task_id(run, later[0]))
+    else:
+        nxt = finish_audit.si(run.pk)
+    if not todo:
+        nxt.apply_async()
         return
-    chord(run_probe.si(pr.pk).set(task_id=pr.task_id) for pr in probe_runs)(finish_audit.si(run.pk))
+    chord(run_probe.si(pr.pk).set(task_id=pr.task_id, queue=probe_queue(pr.kind)) for pr in todo)(nxt)
 
 
 def audit_enqueue(*, trigger: str, connector_names: list[str] | None = None) -> AuditRun:
@@ -93,6 +122,13 @@ def run_probe(self, probe_run_id: int) -> str:
             probe_run_give_up(probe_run_id=probe_run_id, error=f"gave up after retries: {exc}")
             return "failed"
         raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+
+
+@shared_task(name="botaudit.audit_phase", acks_late=True)
+def audit_phase(audit_run_id: int, phase: int) -> int:
+    """The callback of phase n-1's chord: every unit of the earlier phases has finished; queue `phase`."""
+    phase_dispatch(run=AuditRun.objects.get(pk=audit_run_id), phase=phase)
+    return phase
 
 
 @shared_task(name="botaudit.finish_audit", acks_late=True)

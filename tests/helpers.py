@@ -34,3 +34,20 @@ def finding_make(*, check_id: str, bot=None, subject: str | None = None, severit
         Finding.objects.filter(pk=finding.pk).update(**stored)
         finding.refresh_from_db()
     return finding
+
+
+def units_rollup(run, kind: str):
+    """The units of `kind` in audit `run` seen as one connector: status ok when every unit is ok,
+    failed when every unit failed, else partial; errors joined; numeric counts summed."""
+    from types import SimpleNamespace
+
+    units = list(run.probe_runs.filter(kind=kind).order_by("pk"))
+    statuses = {u.status for u in units}
+    status = statuses.pop() if len(statuses) == 1 else "partial"
+    counts: dict = {}
+    for unit in units:
+        for key, value in unit.counts.items():
+            if isinstance(value, int):
+                counts[key] = counts.get(key, 0) + value
+    return SimpleNamespace(status=status, error="\n".join(u.error for u in units if u.error), counts=counts,
+                           units=units, api_calls=sum(u.api_calls for u in units))

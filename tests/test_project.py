@@ -60,6 +60,30 @@ def test_docker_compose_config_is_valid():
     assert result.returncode == 0, result.stderr
 
 
+def test_docker_compose_runs_a_scalable_worker_per_queue_group():
+    """worker-git, worker-net (aws + vault), worker-audit (audit + digest) consume every queue between
+    them; none pins a container name or a host port, so `up --scale worker-git=4` just works."""
+    import yaml
+    from django.conf import settings
+
+    env = dict(os.environ, POSTGRES_PASSWORD="pw", DJANGO_SECRET_KEY="k", BOTAUDIT_FINGERPRINT_KEY="f")
+    result = subprocess.run([_compose(), "-f", "docker-compose.yml", "config"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    queues = {}
+    for name in ("worker-git", "worker-net", "worker-audit"):
+        command = services[name]["command"]
+        command = command if isinstance(command, str) else " ".join(command)
+        queues[name] = set(command.split("--queues ", 1)[1].split()[0].split(","))
+        assert "container_name" not in services[name] and "ports" not in services[name]
+        assert "--hostname" in command and "%h" in command
+    assert queues["worker-git"] == {"probe.git"} and queues["worker-net"] == {"probe.aws", "probe.vault"}
+    assert {"audit", "digest"} <= queues["worker-audit"]
+    assert set().union(*queues.values()) >= set(settings.BOTAUDIT_QUEUES) | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    assert "worker" not in services  # the one all-queue worker of before is replaced
+
+
 def test_docker_compose_has_no_secret_defaults():
     env = {k: v for k, v in os.environ.items()
            if k not in {"POSTGRES_PASSWORD", "DJANGO_SECRET_KEY", "BOTAUDIT_FINGERPRINT_KEY"}}

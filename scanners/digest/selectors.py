@@ -120,15 +120,23 @@ def probes_failed(*, week: Week, team: Team | None = None) -> list[dict]:
     runs = (ProbeRun.objects.filter(status__in=PROBLEM_PROBE_STATUSES, audit_run__started__gte=week.start,
                                     audit_run__started__lt=week.end)
             .select_related("connector", "audit_run").order_by("audit_run__started", "pk"))
-    prefixes = None
+    prefixes, names = None, None
     if team is not None:
-        names = Repository.objects.filter(bots__team=team).values_list("name", flat=True).distinct()
+        names = set(Repository.objects.filter(bots__team=team).values_list("name", flat=True).distinct())
         prefixes = tuple(f"repository {name}:" for name in names)
     return [
-        {"connector": run.connector.name if run.connector else run.scope, "kind": run.kind, "status": run.status,
+        {"connector": _probe_label(run, names), "kind": run.kind, "status": run.status,
          "when": run.started or run.audit_run.started, "error": _probe_error(run.error, prefixes)}
         for run in runs
     ]
+
+
+def _probe_label(run: ProbeRun, team_repositories: set[str] | None) -> str:
+    """The connector, and its unit where the reader may see it: a git unit is a repository's name,
+    named to a team only when it is one of the team's own repositories."""
+    label = run.connector.name if run.connector else run.scope
+    shown = team_repositories is None or run.kind != "git" or run.unit in team_repositories
+    return f"{label} [{run.unit}]" if run.unit and shown else label
 
 
 def _probe_error(error: str, prefixes: tuple[str, ...] | None) -> str:

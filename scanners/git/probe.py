@@ -1,5 +1,6 @@
-"""The git probe: scan each configured repository's new history and report every leak still on
-record (earlier runs' leaks are re-emitted, so reconcile never resolves them by mistake).
+"""The git probe: one unit per configured repository (plan); a unit scans its repository's new
+history and reports every leak still on record (earlier runs' leaks are re-emitted, so reconcile
+never resolves them by mistake). A repository that cannot be opened fails its own unit only.
 
 Observations are one SecretLeak per secret seen in the repositories scanned here, with the
 locations of that secret in every inventory repository (read from the probe's records, so a
@@ -15,13 +16,13 @@ from django.conf import settings
 
 from inventory.models import Repository
 
-from ..registry import Collected, ProbeError, ProbeKind, register
+from ..registry import Collected, ProbeError, ProbeKind, Unit, register
 from .checks import CHECKS
 from .detector import Detector
 from .mirror import RepositoryError, repository_open
 from .rules import DEFAULT_RULES, RuleError, rules_load
 from .scan import baseline_load, repo_scan
-from .state import rules_digest, scan_state_load, scan_state_save, secret_leaks_load
+from .state import leaks_held_elsewhere, rules_digest, scan_state_load, scan_state_save, secret_leaks_load
 
 
 def _repositories(connector) -> list[Repository]:
@@ -35,6 +36,22 @@ def _repositories(connector) -> list[Repository]:
     if missing:
         raise ProbeError(f"connector {connector.name}: unknown repositories: {', '.join(missing)}")
     return repos
+
+
+def plan(connector, ctx) -> list[Unit]:
+    """One unit per repository the connector scans (named by the repository, identified by its id)."""
+    return [Unit(name=r.name, params={"repository_id": r.pk}) for r in _repositories(connector)]
+
+
+def _unit_repositories(connector, ctx) -> list[Repository]:
+    unit = getattr(ctx, "unit", None)
+    repository_id = (unit.params or {}).get("repository_id") if unit is not None else None
+    if repository_id is None:
+        return _repositories(connector)  # the whole connector (no plan: direct callers, tests)
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:
+        raise ProbeError(f"repository {unit.name}: no longer in the inventory")
+    return [repository]
 
 
 def _resolve(path: str | None) -> str | None:
@@ -67,13 +84,16 @@ def collect(connector, ctx) -> Collected:
     digest = rules_digest([DEFAULT_RULES, rules_path])
     scanned, errors, saves = [], [], []
     counts = {"repositories": 0, "commits": 0, "blobs": 0, "bytes": 0, "leaks": 0}
-    for repository in _repositories(connector):
+    repositories = _unit_repositories(connector, ctx)
+    for repository in repositories:
         try:
             repo = repository_open(
                 location=repository.url, base_dir=settings.BASE_DIR,
                 cache_dir=Path(settings.BOTAUDIT_GIT_CACHE_DIR), roots=settings.BOTAUDIT_GIT_ROOTS,
             )
         except RepositoryError as exc:
+            if len(repositories) == 1 and getattr(ctx, "unit", None) and ctx.unit.name:
+                raise ProbeError(f"repository {repository.name}: {exc}") from None  # this unit fails
             errors.append(f"repository {repository.name}: {exc}")
             continue
         state, hide, known = scan_state_load(connector_id=connector.pk, repository=repository, digest=digest)
@@ -98,4 +118,5 @@ def collect(connector, ctx) -> Collected:
                      after_commit=lambda: [scan_state_save(state=st, result=r, digest=digest) for st, r in saves])
 
 
-register(ProbeKind(kind="git", collect=collect, checks=CHECKS, uses_facts=("aws",)))
+register(ProbeKind(kind="git", collect=collect, checks=CHECKS, uses_facts=("aws",), plan=plan,
+                   reconcile_hold=leaks_held_elsewhere))

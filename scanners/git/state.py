@@ -116,3 +116,45 @@ def secret_leaks_load(*, scanned, baseline=frozenset(), now) -> list[SecretLeak]
                    .select_related("state__repository"))
         found += [(r.secret_fingerprint, _location(r)) for r in records if r.fingerprint not in baseline]
     return secret_leaks_group(found)
+
+
+def leaks_held_elsewhere(*, findings) -> dict[int, str]:
+    """{finding pk: scope} for leak findings a unit did not see again that another repository's unit
+    will still emit: its secret is recorded there (by this or another connector), and — for
+    `git.secret.leaked`, one finding per owning bot — the finding's bot owns a repository that records
+    it (or, botless, none does). That unit's scope (`connector:<id>:<repository name>`) takes the
+    finding over, so it is resolved only once no repository holds it any more. A unit that fails
+    keeps its records, so it keeps its findings. A finding no unit would emit again (its bot owns
+    none of the repositories any more) is not held."""
+    from inventory.models import Bot
+
+    by_secret: dict[str, list] = {}
+    for finding in findings:
+        fp = (finding.evidence or {}).get("secret_fingerprint")
+        if fp:
+            by_secret.setdefault(fp, []).append(finding)
+    held: dict[int, str] = {}
+    wanted = sorted(by_secret)
+    for start in range(0, len(wanted), CHUNK):
+        rows = list(GitLeakRecord.objects.filter(secret_fingerprint__in=wanted[start:start + CHUNK])
+                    .exclude(state__repository=None)
+                    .values_list("secret_fingerprint", "state__key", "state__repository_id", "state__repository__name")
+                    .distinct())
+        owners_of = {}
+        for repo_id, bot_id in Bot.repositories.through.objects.filter(
+                repository_id__in={r[2] for r in rows}).values_list("repository_id", "bot_id"):
+            owners_of.setdefault(repo_id, set()).add(bot_id)
+        scopes: dict[str, set[str]] = {}
+        owners: dict[str, set] = {}
+        for fp, key, repo_id, name in rows:
+            scopes.setdefault(fp, set()).add(f"connector:{key.split(':', 1)[0]}:{name}")
+            owners.setdefault(fp, set()).update(owners_of.get(repo_id, ()))
+        for fp, where in scopes.items():
+            expected = owners[fp] or {None}
+            for finding in by_secret[fp]:
+                others = sorted(where - {finding.scope})
+                if finding.check_id == "git.secret.leaked" and finding.bot_id not in expected:
+                    continue  # no unit emits this (secret, bot) any more
+                if others:
+                    held[finding.pk] = others[0]
+    return held

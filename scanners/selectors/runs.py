@@ -19,10 +19,10 @@ def audit_run_latest() -> AuditRun | None:
 
 
 def audit_run_summary(*, audit_run: AuditRun) -> dict:
-    """The `audit --json` contract."""
+    """The `audit --json` contract: every unit in `probes` (connector, kind, unit, account, status, error)."""
     probes = [
-        {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind,
-         "status": pr.status, "error": pr.error_shown or None}
+        {"connector": pr.connector.name if pr.connector else None, "kind": pr.kind, "unit": pr.unit,
+         "account": pr.account or None, "status": pr.status, "error": pr.error_shown or None}
         for pr in audit_run.probe_runs.select_related("connector").order_by("pk")
     ]
     findings = [
@@ -42,3 +42,23 @@ def audit_run_wait(*, audit_run_id: int, timeout: float, poll: float = 0.3) -> A
         if run.finished or time.monotonic() >= deadline:
             return run if run.finished else None
         time.sleep(poll)
+
+
+def probe_runs_grouped(probe_runs) -> list[dict]:
+    """Units grouped by connector (the inventory probe on its own), in the order they were created:
+    each group with its units, how many per status, wall time (first start to last finish) and calls."""
+    groups: dict = {}
+    for pr in probe_runs:
+        key = pr.connector_id if pr.connector_id else f"kind:{pr.kind}"
+        group = groups.setdefault(key, {"label": pr.connector.name if pr.connector else pr.kind, "kind": pr.kind,
+                                        "units": [], "statuses": {}, "api_calls": 0, "errors": 0})
+        group["units"].append(pr)
+        group["statuses"][pr.status] = group["statuses"].get(pr.status, 0) + 1
+        group["api_calls"] += pr.api_calls
+        group["errors"] += bool(pr.error)
+    for group in groups.values():
+        starts = [u.started for u in group["units"] if u.started]
+        ends = [u.finished for u in group["units"] if u.finished]
+        group["seconds"] = (max(ends) - min(starts)).total_seconds() if starts and ends else None
+        group["single"] = len(group["units"]) == 1 and not group["units"][0].unit
+    return list(groups.values())

@@ -29,6 +29,7 @@ from ..models import AuditRun, ProbeRun
 from ..scoring import bot_scores_compute
 from .findings import Draft, findings_reconcile, findings_upsert
 from .locks import scope_lock
+from .plan import audit_run_plan, connector_scope, unit_of, units_sweep
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,6 @@ class ProbeAbandoned(Exception):
     """The probe run was ended (by the reaper) while this process was still collecting."""
 
 
-def connector_scope(connector: Connector) -> str:
-    return f"connector:{connector.pk}"
-
-
 def _connectors(connector_names: list[str] | None):
     if not connector_names:
         return list(Connector.objects.filter(enabled=True))
@@ -59,9 +56,14 @@ def _connectors(connector_names: list[str] | None):
     return connectors
 
 
-def audit_running_over(*, scopes: set[str]) -> AuditRun | None:
-    """An unfinished audit that still has an unfinished probe on one of `scopes`."""
-    busy = (ProbeRun.objects.filter(audit_run__finished__isnull=True, scope__in=scopes)
+def audit_running_over(*, connector_ids: set[int]) -> AuditRun | None:
+    """An unfinished audit that still has an unfinished unit of one of the connectors (or the
+    inventory probe, which every audit runs). Its expiry is the reaper's: a unit running past the
+    time limit + grace, or pending without a queued message, is ended, and the audit with it."""
+    from django.db.models import Q
+
+    busy = (ProbeRun.objects.filter(audit_run__finished__isnull=True)
+            .filter(Q(connector_id__in=connector_ids) | Q(scope=INVENTORY_SCOPE))
             .exclude(status__in=FINISHED).select_related("audit_run").order_by("audit_run_id").first())
     return busy.audit_run if busy else None
 
@@ -83,8 +85,7 @@ def audit_run_start(*, trigger: str = "manual", connector_names: list[str] | Non
         if task_id and (earlier := AuditRun.objects.filter(task_id=task_id).first()):
             return earlier
         connectors = _connectors(connector_names)
-        scopes = {INVENTORY_SCOPE} | {connector_scope(c) for c in connectors}
-        if exclusive and (busy := audit_running_over(scopes=scopes)):
+        if exclusive and (busy := audit_running_over(connector_ids={c.pk for c in connectors})):
             raise AuditBusy(f"audit #{busy.pk} (started {busy.started:%Y-%m-%d %H:%M:%S}) is still running")
         run = AuditRun.objects.create(trigger=trigger, task_id=task_id)
         probe_runs = [ProbeRun(audit_run=run, kind="inventory", scope=INVENTORY_SCOPE)]
@@ -103,7 +104,8 @@ def _finish(probe_run: ProbeRun, status: str, error: str = "") -> None:
 
 
 def _label(probe_run: ProbeRun) -> str:
-    return probe_run.connector.name if probe_run.connector else probe_run.kind
+    label = probe_run.connector.name if probe_run.connector else probe_run.kind
+    return f"{label} [{probe_run.unit}]" if probe_run.unit else label
 
 
 def probe_run_claim(*, probe_run_id: int, redelivered: bool = False) -> ProbeRun | None:
@@ -138,6 +140,7 @@ class Outcome:
     collected: registry.Collected
     drafts: list[Draft]
     errors: list[str]
+    hold: object = None  # the kind's reconcile_hold
 
 
 def probe_checks_run(*, kind: registry.ProbeKind, collected: registry.Collected, ctx: ProbeContext,
@@ -150,7 +153,8 @@ def probe_checks_run(*, kind: registry.ProbeKind, collected: registry.Collected,
         except Exception as exc:
             log.exception("check %s failed on %s", chk.id, label)
             check_errors.append(f"check {chk.id}: {type(exc).__name__}: {exc}")
-    return Outcome(collected=collected, drafts=drafts, errors=collected.errors + check_errors)
+    return Outcome(collected=collected, drafts=drafts, errors=collected.errors + check_errors,
+                   hold=kind.reconcile_hold)
 
 
 def probe_run_commit(*, probe_run: ProbeRun, outcome: Outcome, now) -> None:
@@ -180,7 +184,7 @@ def _commit(*, probe_run: ProbeRun, outcome: Outcome, now) -> None:
         counts = findings_upsert(drafts=outcome.drafts, scope=probe_run.scope, probe_run=probe_run)
         probe_run.counts = {**collected.counts, "findings": len({d.fingerprint for d in outcome.drafts}), **counts}
         _finish(probe_run, ProbeRun.Status.PARTIAL if outcome.errors else ProbeRun.Status.OK, "\n".join(outcome.errors))
-        probe_run.counts["resolved"] = findings_reconcile(probe_run=probe_run)
+        probe_run.counts["resolved"] = findings_reconcile(probe_run=probe_run, hold=outcome.hold)
         probe_run.save(update_fields=["counts"])
 
 
@@ -202,7 +206,7 @@ def _probe_steps(probe_run: ProbeRun) -> None:
     kind = registry.get(probe_run.kind)
     if kind.needs_connector and probe_run.connector is None:
         raise registry.ProbeError(f"{label}: the connector of this probe run was deleted")
-    ctx = ProbeContext.build(probe_run=probe_run)
+    ctx = ProbeContext.build(probe_run=probe_run, unit=unit_of(probe_run))
     collected = kind.collect(probe_run.connector, ctx)
     ctx.facts = facts_load(kinds=kind.uses_facts, audit_run_id=probe_run.audit_run_id)
     outcome = probe_checks_run(kind=kind, collected=collected, ctx=ctx, label=label)
@@ -267,6 +271,7 @@ def audit_run_finish(*, audit_run_id: int, error: str = "") -> AuditRun:
             run.status = AuditRun.Status.FAILED
         else:
             run.status = AuditRun.Status.PARTIAL
+        units_sweep(run=run)
         bot_scores_compute(audit_run=run)
         run.finished = timezone.now()
         run.error = error
@@ -282,20 +287,14 @@ def audit_run_abort(*, audit_run_id: int, error: str) -> AuditRun:
     return audit_run_finish(audit_run_id=audit_run_id, error=error)
 
 
-def _probe_order(probe_run: ProbeRun) -> tuple[int, int]:
-    """Probes that read other probes' facts run after the others (in-process, one after another)."""
-    try:
-        uses = bool(registry.get(probe_run.kind).uses_facts)
-    except registry.ProbeError:
-        uses = False
-    return (1 if uses else 0, probe_run.pk)
-
-
 def audit_run_in_process(*, trigger: str = "manual", connector_names: list[str] | None = None,
                          progress=None) -> AuditRun:
-    """The embedded default: run every probe here, one after another."""
+    """The embedded default: plan the units, then run them here one after another, phase by phase."""
     run = audit_run_start(trigger=trigger, connector_names=connector_names)
-    for probe_run in sorted(run.probe_runs.select_related("connector"), key=_probe_order):
+    audit_run_plan(audit_run_id=run.pk)
+    for probe_run in run.probe_runs.select_related("connector").order_by("phase", "pk"):
+        if probe_run.status in FINISHED:  # a unit whose planning failed
+            continue
         if progress:
             progress(probe_run)
         probe_run_execute(probe_run_id=probe_run.pk)

@@ -58,14 +58,15 @@ def _apply_seen(finding: Finding, draft: Draft, *, probe_run: ProbeRun | None, n
 
 
 _UPDATE_FIELDS = [
-    "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
+    "scope", "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
     "last_seen", "last_probe_run", "status", "resolved_at", "status_changed_by", "status_changed_at",
     "status_reason",
 ]
 # What an insert that meets a row created meanwhile (another scope, another process) refreshes: what
-# was seen, never the row's status, triage or first_seen.
+# was seen (and by which unit: a finding's scope is the unit that saw it last), never the row's
+# status, triage or first_seen.
 _SEEN_FIELDS = [
-    "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
+    "scope", "check_id", "severity", "category", "owasp_nhi", "title", "bot", "subject", "evidence", "remediation",
     "last_seen", "last_probe_run",
 ]
 
@@ -101,6 +102,7 @@ def findings_upsert(*, drafts: Iterable[Draft], scope: str, probe_run: ProbeRun 
                     if finding.status == Finding.Status.RESOLVED:
                         counts["reopened"] += 1
                     _apply_seen(finding, draft, probe_run=probe_run, now=now)
+                    finding.scope = scope  # owned by the unit that saw it last
                     to_update.append(finding)
             _findings_insert(to_create)
             Finding.objects.bulk_update(to_update, _UPDATE_FIELDS)
@@ -116,27 +118,39 @@ def finding_upsert(*, check: Check, hit: Hit, scope: str, probe_run: ProbeRun | 
     return Finding.objects.get(fingerprint=draft.fingerprint)
 
 
-def findings_reconcile(*, probe_run: ProbeRun) -> int:
+def findings_reconcile(*, probe_run: ProbeRun, hold=None) -> int:
     """Resolve active findings in the probe's scope that it did not see again.
 
     Only after an `ok` probe: a failed or partial probe resolves nothing. False positives stay.
     "Not seen again" is by time: last seen before this probe started. So a concurrent run of the same
     scope that saw a finding after this probe began is never overruled by this probe's older view
-    (the pipeline also serialises each scope's upsert + reconcile with a lock).
+    (the pipeline also serialises each scope's upsert + reconcile with a lock). `hold` (the kind's
+    reconcile_hold) names findings another unit still sees: they move to its scope, unresolved.
     """
     if probe_run.status != ProbeRun.Status.OK:
         return 0
+    stale = list(Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES,
+                                        last_seen__lt=probe_run.started).exclude(last_probe_run=probe_run))
+    return findings_resolve(findings=stale, hold=hold, reason=f"not seen again in audit #{probe_run.audit_run_id}")
+
+
+def findings_resolve(*, findings: list[Finding], reason: str, hold=None) -> int:
+    """Resolve `findings`, except those `hold(findings=...)` hands to another unit's scope."""
+    if not findings:
+        return 0
+    moved = hold(findings=findings) if hold else {}
+    by_scope: dict[str, list[int]] = {}
+    for pk, scope in moved.items():
+        by_scope.setdefault(scope, []).append(pk)
+    for scope, pks in by_scope.items():
+        Finding.objects.filter(pk__in=pks).update(scope=scope)
     now = timezone.now()
-    return (
-        Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES, last_seen__lt=probe_run.started)
-        .exclude(last_probe_run=probe_run)
-        .update(
-            status=Finding.Status.RESOLVED,
-            resolved_at=now,
-            status_changed_by=None,
-            status_changed_at=now,
-            status_reason=f"not seen again in audit #{probe_run.audit_run_id}",
-        )
+    return Finding.objects.filter(pk__in=[f.pk for f in findings if f.pk not in moved]).update(
+        status=Finding.Status.RESOLVED,
+        resolved_at=now,
+        status_changed_by=None,
+        status_changed_at=now,
+        status_reason=reason,
     )
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from ..models import AuditRun, ProbeRun
 from .audit import FINISHED, audit_run_finish, probe_run_give_up
+from .plan import phase_task_id
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,12 @@ def _message_id(raw: bytes) -> str | None:
     return (data.get("headers") or {}).get("id") if isinstance(data, dict) else None
 
 
+def queue_names() -> list[str]:
+    """Every queue a BotAudit task can wait in (settings.CELERY_TASK_QUEUES and the default)."""
+    names = [q.name for q in getattr(settings, "CELERY_TASK_QUEUES", None) or ()]
+    return list(dict.fromkeys([*names, settings.CELERY_TASK_DEFAULT_QUEUE]))
+
+
 def broker_task_ids() -> set[str] | None:
     """Ids of every task message queued or delivered-but-unacknowledged in the Redis broker.
     None when the broker is not Redis (in-process default) or cannot be read right now."""
@@ -55,8 +62,7 @@ def broker_task_ids() -> set[str] | None:
         return None
     import redis
 
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    keys = [queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITY_STEPS)]
+    keys = [key for queue in queue_names() for key in (queue, *(f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITY_STEPS))]
     try:
         client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         raws = [raw for key in keys for raw in client.lrange(key, 0, -1)] + list(client.hvals("unacked"))
@@ -72,12 +78,26 @@ def _lost_pending(pending: list[ProbeRun], now) -> list[ProbeRun]:
         if not settings.CELERY_BROKER_URL.startswith("memory://"):
             return []
         return [pr for pr in pending if _last_progress(pr.audit_run_id) < now - stale_after()]
-    missing = [pr for pr in pending if not {pr.task_id, pr.audit_run.task_id} & present]
+    pending = [pr for pr in pending if not _waits_for_earlier_phase(pr)]
+    missing = [pr for pr in pending if not _expected_ids(pr) & present]
     if not missing:
         return []
     time.sleep(0.2)  # a message moving from the queue to a worker's reserved set is in neither for a moment
     again = broker_task_ids() or set()
-    return [pr for pr in missing if not {pr.task_id, pr.audit_run.task_id} & again]
+    return [pr for pr in missing if not _expected_ids(pr) & again]
+
+
+def _expected_ids(pr: ProbeRun) -> set[str]:
+    """Messages whose presence means `pr` will still be queued or run: its own task, its audit's
+    fan-out, the callback that queues its phase."""
+    return {pr.task_id, pr.audit_run.task_id, phase_task_id(pr.audit_run, pr.phase)} - {None, ""}
+
+
+def _waits_for_earlier_phase(pr: ProbeRun) -> bool:
+    """A unit of phase n is queued only once phase n-1 finished: while an earlier unit of its audit
+    is unfinished (that one is reaped on its own when lost), it is not lost."""
+    return pr.phase > 0 and ProbeRun.objects.filter(audit_run_id=pr.audit_run_id, phase__lt=pr.phase).exclude(
+        status__in=FINISHED).exists()
 
 
 def _last_progress(audit_run_id: int):

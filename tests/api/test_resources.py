@@ -194,3 +194,18 @@ def test_a_broker_that_is_down_is_503_naming_it_without_its_password(api, world,
     page = api("auditor").get(f"/api/v1/audit-runs/{run.pk}/")
     for text in (response.content.decode(), page.content.decode(), run.error):
         assert canary not in text
+
+
+def test_probe_runs_carry_unit_and_account_and_filter_by_them(api, world):
+    from inventory.models import Connector
+    from scanners.models import ProbeRun
+
+    aws = Connector.objects.create(name="org", kind="aws")
+    for unit in ("111111111111/iam", "111111111111/eu-west-1", "222222222222/iam"):
+        ProbeRun.objects.create(audit_run=world["run"], connector=aws, kind="aws", unit=unit,
+                                account=unit.split("/")[0], scope=f"connector:{aws.pk}:{unit}", status="ok")
+    rows = results(api("viewer_a").get("/api/v1/probe-runs/?account=111111111111"))
+    assert sorted(r["unit"] for r in rows) == ["111111111111/eu-west-1", "111111111111/iam"]
+    assert {r["account"] for r in rows} == {"111111111111"} and {r["connector"] for r in rows} == {"org"}
+    (one,) = results(api("viewer_a").get("/api/v1/probe-runs/?unit=222222222222/iam"))
+    assert one["account"] == "222222222222" and one["kind"] == "aws"

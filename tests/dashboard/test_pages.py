@@ -166,6 +166,34 @@ def test_runs_page_shows_probe_runs_errors_to_auditors_only(client, world):
     assert "AccessDenied" not in html and "auditors see details" in html and "Start an audit" not in html
 
 
+def test_runs_page_groups_units_by_connector_with_status_duration_calls_and_errors(client, world):
+    from datetime import timedelta
+
+    from inventory.models import Connector
+
+    git = Connector.objects.create(name="repos", kind="git")
+    start = world["run"].started
+    for name, status, calls, error in (("alpha", "ok", 1, ""), ("beta", "failed", 0, "repository beta: gone"),
+                                       ("gamma", "ok", 1, "")):
+        ProbeRun.objects.create(audit_run=world["run"], connector=git, kind="git", unit=name, status=status,
+                                scope=f"connector:{git.pk}:{name}", api_calls=calls, error=error,
+                                started=start, finished=start + timedelta(seconds=2))
+    aws = Connector.objects.create(name="org", kind="aws")
+    ProbeRun.objects.create(audit_run=world["run"], connector=aws, kind="aws", unit="123456789012/iam",
+                            account="123456789012", scope=f"connector:{aws.pk}:123456789012/iam", status="ok",
+                            api_calls=5, started=start, finished=start + timedelta(seconds=1))
+    client.force_login(world["users"]["auditor"])
+    html = client.get("/runs/").content.decode()
+    assert "<strong>repos</strong> (git) · 3 units:" in html
+    assert '<span class="status st-ok">2 ok</span> <span class="status st-failed">1 failed</span>' in html
+    assert "2.0 s · 2 API calls · 1 with errors" in html
+    assert '<span class="unit">beta</span>' in html and "repository beta: gone" in html
+    assert '<span class="unit">123456789012/iam</span> · account 123456789012' in html
+    client.force_login(world["users"]["viewer_a"])
+    html = client.get("/runs/").content.decode()
+    assert "repository beta: gone" not in html and '<span class="unit">beta</span>' in html
+
+
 def test_auditor_starts_an_audit_in_process(auditor, world, settings):
     settings.REDIS_URL = ""
     before = AuditRun.objects.count()
@@ -177,7 +205,7 @@ def test_auditor_starts_an_audit_in_process(auditor, world, settings):
 
 
 def test_auditor_starts_an_audit_through_the_queue(auditor, world, settings):
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = settings.CELERY_TASK_ROUTES["botaudit.audit_fleet"]["queue"]
     broker = redis.Redis.from_url(settings.REDIS_URL)
     before = broker.llen(queue)
     response = auditor.post("/runs/start/", follow=True)

@@ -91,7 +91,7 @@ def _start(env, tmp_path, *args, name):
 
 
 def _worker(env, tmp_path, name):
-    return _start(env, tmp_path, "worker", "--pool", "prefork", "--concurrency", "1", "--queues", "botaudit",
+    return _start(env, tmp_path, "worker", "--pool", "prefork", "--concurrency", "1",
                   "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
                   "--hostname", f"{name}@%h", name=name)
 
@@ -200,4 +200,39 @@ def test_redis_restart_losing_the_chord_the_reaper_ends_the_audit(redis_server, 
     assert before[queued].status == "open"  # nothing recorded is lost: the lost probe resolved nothing
     before[running].refresh_from_db()
     assert before[running].status == "resolved"  # the ok probe reconciled as usual
+    assert not ProbeRun.objects.filter(status__in=["running", "pending"]).exists()
+
+
+def test_worker_killed_mid_unit_that_unit_fails_the_others_keep_their_results(redis_server, fault_kind, tmp_path):
+    """Units of one connector, each its own task: the one running when its worker is SIGKILLed is
+    redelivered and failed (never left running, never resolving), the others run and keep theirs."""
+    units = [{"name": "first", "sleep": 0, "subjects": ["seen-first"]},
+             {"name": "slow", "sleep": 60, "subjects": ["never"]},
+             {"name": "last", "sleep": 0, "subjects": ["seen-last"]}]
+    conn = Connector.objects.create(name="units", kind="faultprobe", options={"units": units})
+    draft = Draft(check=fault_thing, hit=registry.Hit(subject="recorded-before:slow"))
+    findings_upsert(drafts=[draft], scope=connector_scope(conn, "slow"))
+    env = _env(redis_server)
+    first = _worker(env, tmp_path, "first")
+    cli = second = None
+    try:
+        cli = _audit_cli(env)
+        _until(lambda: ProbeRun.objects.filter(unit="slow", status="running").exists(), timeout=60,
+               what="the slow unit running")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        back = time.monotonic()
+        second = _worker(env, tmp_path, "second")
+        out, err = cli.communicate(timeout=BOUND + 30)
+        took = time.monotonic() - back
+    finally:
+        _stop_all(first, second, cli=cli)
+    result = _ended_partial(cli, out, err, took=took, since="the worker was back")
+    by_unit = {p["unit"]: p for p in result["probes"] if p["kind"] == "faultprobe"}
+    assert by_unit["first"]["status"] == by_unit["last"]["status"] == "ok"
+    assert by_unit["slow"]["status"] == "failed" and "worker killed" in by_unit["slow"]["error"]
+    assert Finding.objects.get(subject="seen-first").status == "open"
+    assert Finding.objects.get(subject="seen-last").status == "open"
+    assert Finding.objects.get(fingerprint=draft.fingerprint).status == "open"  # the killed unit resolved nothing
+    assert not Finding.objects.filter(subject="never").exists()
     assert not ProbeRun.objects.filter(status__in=["running", "pending"]).exists()

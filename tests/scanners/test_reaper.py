@@ -17,10 +17,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def broker(settings):
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
-    client.delete(queue, "unacked")
+    from scanners.services.reaper import queue_names
+
+    queue = "audit"  # where audit_fleet waits (settings.CELERY_TASK_ROUTES); the reaper reads every queue
+    client.delete(*queue_names(), "unacked")
     yield client, queue
-    client.delete(queue, "unacked")
+    client.delete(*queue_names(), "unacked")
 
 
 def _age(run, seconds):

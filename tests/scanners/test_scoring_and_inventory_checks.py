@@ -113,7 +113,8 @@ def test_audit_command_json_contract_and_exit_codes(make_bot, test_connector, te
     call_command("audit", "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert set(data) >= {"audit_run", "probes", "findings"}
-    assert {"connector": "test-conn", "kind": "testprobe", "status": "ok", "error": None} in data["probes"]
+    assert {"connector": "test-conn", "kind": "testprobe", "unit": "", "account": None, "status": "ok",
+            "error": None} in data["probes"]
     f = next(f for f in data["findings"] if f["check_id"] == "testprobe.thing.bad")
     assert set(f) == {"check_id", "severity", "category", "bot", "subject", "fingerprint", "status"}
     assert f["bot"] == "b1" and f["status"] == "open"

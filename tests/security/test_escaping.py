@@ -19,6 +19,7 @@ from inventory.models import Bot, Team
 from scanners.digest.services import digest_groups_list, digest_prepare
 from scanners.digest.weeks import week_containing
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import units_rollup
 from tests.scanners.git.gitrepo import Repo, github_pat
 from tests.security.test_permissions import endpoints
 
@@ -85,7 +86,7 @@ def assert_escaped(html, where):
 def test_the_payloads_really_went_through(hostile):
     """The fixture is meaningful: the audit found the leaks in hostile file names and failed on the
     hostile missing repository, so those strings exist in findings and probe errors."""
-    git = hostile["run"].probe_runs.get(kind="git")
+    git = units_rollup(hostile["run"], "git")  # one unit per repository: the missing one failed
     assert git.status == "partial" and "gone<script>" in git.error
     from scanners.models import Finding
 

@@ -51,7 +51,8 @@ class Command(BaseCommand):
 
     def _progress(self, probe_run):
         label = probe_run.connector.name if probe_run.connector else probe_run.kind
-        self.stdout.write(f"  probing {label} ({probe_run.kind})...")
+        unit = f" [{probe_run.unit}]" if probe_run.unit else ""
+        self.stdout.write(f"  probing {label}{unit} ({probe_run.kind})...")
 
     def _print_summary(self, run):
         w = self.stdout.write
@@ -59,11 +60,13 @@ class Command(BaseCommand):
         w(f"\nAudit #{run.pk}: {run.status}")
         w(f"Bots audited: {Bot.objects.filter(status=Bot.Status.ACTIVE).count()}")
         w("Findings seen: " + ", ".join(f"{k} {v}" for k, v in severity_counts(findings).items()))
-        w("\n{:<24} {:<10} {:<8} {:>6} {:>9}  {}".format("PROBE", "KIND", "STATUS", "CALLS", "FINDINGS", "ERROR"))
+        w("\n{:<24} {:<10} {:<28} {:<8} {:>6} {:>9}  {}".format("PROBE", "KIND", "UNIT", "STATUS", "CALLS", "FINDINGS",
+                                                                "ERROR"))
         for pr in run.probe_runs.select_related("connector").order_by("pk"):
             label = pr.connector.name if pr.connector else "(inventory)"
             error = pr.error_shown.splitlines()[0][:80] if pr.error else ""
-            w(f"{label:<24} {pr.kind:<10} {pr.status:<8} {pr.api_calls:>6} {pr.counts.get('findings', 0):>9}  {error}")
+            w(f"{label:<24} {pr.kind:<10} {pr.unit[:28]:<28} {pr.status:<8} {pr.api_calls:>6} "
+              f"{pr.counts.get('findings', 0):>9}  {error}")
 
 
 

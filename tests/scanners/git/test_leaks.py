@@ -15,6 +15,7 @@ from scanners.models import BotScore, Finding, ProbeRun
 from scanners.redaction import secret_fingerprint
 from scanners.services.audit import audit_run_in_process
 from scanners.services.findings import findings_triage
+from tests.helpers import units_rollup
 from tests.scanners.git.gitrepo import Repo, github_pat, stripe_live
 
 LEAKED = "git.secret.leaked"
@@ -36,7 +37,7 @@ def two_repos(db, make_bot, tmp_path):
 
 def audit():
     run = audit_run_in_process(connector_names=["git"])
-    return run.probe_runs.get(kind="git")
+    return units_rollup(run, "git")  # one unit per repository
 
 
 def leak_findings(secret):
@@ -118,7 +119,7 @@ def test_renaming_bot_and_repository_keeps_findings_and_triage(two_repos, django
     Repository.objects.filter(name="payments-api").update(name="payments-service")
     Connector.objects.filter(name="git").update(name="git-renamed")
     run = audit_run_in_process(connector_names=["git-renamed"])
-    probe = run.probe_runs.get(kind="git")
+    probe = units_rollup(run, "git")
     assert probe.status == ProbeRun.Status.OK and probe.counts["commits"] == 0  # scan state kept too
     (after,) = Finding.objects.filter(check_id=LEAKED)
     assert (after.pk, after.fingerprint, after.status) == (f.pk, f.fingerprint, Finding.Status.ACKNOWLEDGED)
@@ -171,6 +172,8 @@ def test_a_failing_repository_keeps_its_recorded_locations(two_repos):
     repos["payments-api"].commit({"more.py": f"T2 = '{pat}'\n"})
     probe = audit()
     assert probe.status == ProbeRun.Status.PARTIAL and "repository billing-worker" in probe.error
+    (failed,) = [u for u in probe.units if u.status == ProbeRun.Status.FAILED]  # that unit alone
+    assert failed.unit == "billing-worker" and failed.counts.get("resolved") is None
     found = leak_findings(pat)
     assert set(found) == {invoice.pk, billing.pk}
     for f in found.values():

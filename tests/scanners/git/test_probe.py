@@ -106,8 +106,8 @@ def test_missing_and_unknown_repositories(fleet, db):
     _, _, repository = fleet
     repository.url = "/nonexistent/path/repo"
     repository.save()
-    probe = audit()
-    assert probe.status == ProbeRun.Status.PARTIAL and "repository payments-api" in probe.error
+    probe = audit()  # its own unit: a repository that cannot be opened fails that unit
+    assert probe.status == ProbeRun.Status.FAILED and "repository payments-api" in probe.error
     Connector.objects.filter(name="git").update(options={"repositories": ["nope"]})
     probe = audit()
     assert probe.status == ProbeRun.Status.FAILED and "unknown repositories: nope" in probe.error
