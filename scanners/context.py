@@ -79,6 +79,7 @@ class ProbeContext:
     now: datetime
     probe_run: object = None  # scanners.models.ProbeRun, when run by the pipeline
     facts: dict = field(default_factory=dict)  # {kind: facts}, loaded by the pipeline before checks
+    unit: object = None  # scanners.registry.Unit being collected; None = the whole connector (no plan)
 
     @classmethod
     def build(cls, probe_run=None) -> ProbeContext:

@@ -108,6 +108,15 @@ class Collected:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One unit of work of a connector: its own task, ProbeRun, scope and reconcile."""
+    name: str                       # e.g. repository name, "123456789012/iam", "123456789012/eu-west-1"
+    account: str = ""               # AWS account id where there is one
+    params: dict = field(default_factory=dict)   # JSON-serialisable; what collect() needs
+    phase: int = 0                  # units of phase 0 finish before any unit of phase 1 starts
+
+
+@dataclass(frozen=True)
 class ProbeKind:
     kind: str
     collect: Callable[..., Collected]  # collect(connector, ctx) -> Collected
@@ -115,6 +124,7 @@ class ProbeKind:
     needs_connector: bool = True
     # Kinds whose published facts this kind's checks read (ctx.facts_for(kind)); loaded before checks run.
     uses_facts: tuple[str, ...] = ()
+    plan: Callable[..., list[Unit]] | None = None   # plan(connector, ctx) -> list[Unit]; None = one unit ""
 
 
 _KINDS: dict[str, ProbeKind] = {}
