@@ -3,6 +3,7 @@ adaptive retries, optional endpoint_url (moto, LocalStack), and a counter of API
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -85,11 +86,34 @@ def _config(opts: AwsOptions):
                   connect_timeout=5, read_timeout=60, max_pool_connections=16)
 
 
+_LOADER = None
+_LOADER_LOCK = threading.Lock()
+
+
+def session_new(*, credentials: dict | None = None):
+    """A new botocore session (the default credential chain, or `credentials` from AssumeRole).
+
+    Every session shares one data loader: service models and endpoint rules are parsed once per
+    process. Without it each unit's clients re-read ~0.2 s of JSON each (measured: 80% of a unit's
+    CPU), which made parallel units CPU-bound (benchmarks/aws_org_bench.py)."""
+    import botocore.loaders  # imported on first probe, not at Django start-up (~0.1 s)
+    import botocore.session
+
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    if credentials:
+        session.set_credentials(credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                                credentials["SessionToken"])
+    return session
+
+
 def session_base(*, name: str, opts: AwsOptions, counter: CallCounter):
     """The connector's own session: the default chain, or its `assume_role` (with external id)."""
-    import boto3  # imported on first probe, not at Django start-up (~0.1 s)
-
-    session = boto3.session.Session()
+    session = session_new()
     if opts.assume_role:
         session = session_assume(session=session, opts=opts, counter=counter, role_arn=opts.assume_role,
                                  external_id=opts.external_id, where=f"connector {name!r}: sts")
@@ -97,7 +121,7 @@ def session_base(*, name: str, opts: AwsOptions, counter: CallCounter):
 
 
 def client_make(session, service: str, *, opts: AwsOptions, counter: CallCounter, region: str = DEFAULT_REGION):
-    c = session.client(service, region_name=region, endpoint_url=opts.endpoint_url, config=_config(opts))
+    c = session.create_client(service, region_name=region, endpoint_url=opts.endpoint_url, config=_config(opts))
     c.meta.events.register("before-call", counter)
     return c
 
@@ -105,8 +129,6 @@ def client_make(session, service: str, *, opts: AwsOptions, counter: CallCounter
 def session_assume(*, session, opts: AwsOptions, counter: CallCounter, role_arn: str, external_id: str | None,
                    where: str):
     """A session of `role_arn`; a failure raises ProbeError/ProbeUnavailable prefixed with `where`."""
-    import boto3
-
     kwargs = {"RoleArn": role_arn, "RoleSessionName": "botaudit-probe"}
     if external_id:
         kwargs["ExternalId"] = external_id
@@ -115,8 +137,7 @@ def session_assume(*, session, opts: AwsOptions, counter: CallCounter, role_arn:
         creds = sts.assume_role(**kwargs)["Credentials"]
     except (BotoCoreError, ClientError) as exc:
         error_raise(exc, where=where)
-    return boto3.session.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                 aws_session_token=creds["SessionToken"])
+    return session_new(credentials=creds)
 
 
 def clients_build(*, name: str, options: dict, unit=None) -> Clients:

@@ -4,6 +4,8 @@ collect -> checks -> commit in the unit's own scope."""
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -15,6 +17,7 @@ from scanners.redaction import secret_fingerprint
 
 from . import org_scenario as org
 from .conftest import ACCOUNT, REGION
+from .scenario import CANARY
 
 ADMIN = [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
 
@@ -32,7 +35,7 @@ def organization(aws, make_bot, make_credential):
     seed_a = org.member_seeder(aws.url, a)
     s = {"a": a, "b": b, "c": c}
     s["deploy_user"], (s["deploy_key"],) = seed_a.user("deploy-bot", ADMIN, keys=1)
-    s["a_db"] = seed_a.secret("a/db")
+    s["a_db"] = seed_a.secret("a/db", value=CANARY)
     s["a_eu"] = org.member_seeder(aws.url, a, region="eu-west-1").secret("a/eu")
     seed_b = org.member_seeder(aws.url, b)
     s["in_org_role"] = seed_b.role("in-org", trust=_trust(a))
@@ -195,3 +198,36 @@ def test_invalid_organization_option_names_connector_and_field(db, value, field)
     assert field in str(info.value)
     with pytest.raises(registry.ProbeError, match="connector 'bad-org'"):
         kind.collect(conn, ProbeContext.build())
+
+
+def test_no_secret_value_or_key_reaches_unit_runs_or_findings(organization, aws, monkeypatch):
+    """Canary: unit errors, counts, facts and findings of an organization audit never hold a secret
+    value, an access key id or its secret key, nor the probe's own assumed-role credentials."""
+    s, conn = organization, organization["connector"]
+    key = aws.enforce_auth_as("org-auditor", [*org.MANAGEMENT_POLICY, {
+        "Effect": "Deny", "Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{s['c']}:role/{org.ROLE}"}])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+    runs = org.units_run(conn)
+    assert any(r.status == ProbeRun.Status.FAILED for r in runs.values())  # the error path is covered too
+    stored = json.dumps([[r.error, r.counts, r.facts] for r in ProbeRun.objects.all()], default=str)
+    stored += json.dumps([[f.subject, f.title, f.evidence] for f in Finding.objects.all()], default=str)
+    for value in (CANARY, s["deploy_key"]["AccessKeyId"], s["deploy_key"]["SecretAccessKey"],
+                  key["AccessKeyId"], key["SecretAccessKey"]):
+        assert value not in stored
+    assert "ASIA" not in stored  # no assumed-role (temporary) access key id either
+
+
+def test_member_roles_are_assumed_with_the_organizations_external_id(organization):
+    from moto.sts.models import sts_backends
+
+    s, conn = organization, organization["connector"]
+    conn.options = {**conn.options, "regions": [REGION],
+                    "organization": {"include": [s["b"]], "external_id": "botaudit-org"}}
+    conn.save()
+    runs = org.units_run(conn)
+    assert sorted(runs) == [f"{s['b']}/iam", f"{s['b']}/{REGION}"]
+    assert all(r.status == ProbeRun.Status.OK for r in runs.values())
+    assumed = [r for r in sts_backends[s["b"]]["aws"].assumed_roles if r.session_name == "botaudit-probe"]
+    assert len(assumed) == 2 and {r.external_id for r in assumed} == {"botaudit-org"}
+    assert {r.role_arn for r in assumed} == {f"arn:aws:iam::{s['b']}:role/{org.ROLE}"}
