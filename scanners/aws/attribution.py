@@ -86,17 +86,20 @@ def observations_attribute(obs: AwsObservations, fleet) -> dict[int, object]:
     for k in obs.keys:
         k.bot_id = owners.get(k.user_arn)
 
-    index = secret_index(obs.secrets)
+    everything = [*obs.secrets, *obs.listed_secrets]
+    index = secret_index(everything)
+    checked = {id(s) for s in obs.secrets}
     matched = {}
     for cred in fleet.credentials_in(Credential.Store.AWS_SECRETSMANAGER):
         secret = secret_for_ref(cred.ref, index) if cred.ref else None
         if secret is None:
             continue
-        matched[cred.pk] = secret
+        if id(secret) in checked:  # listed-only secrets are dated by their region unit
+            matched[cred.pk] = secret
         secret.credential_ids.append(cred.pk)
         if secret.owner_via != "manifest":
             secret.bot_id, secret.owner_via = cred.bot_id, "manifest"
-    for s in obs.secrets:
+    for s in everything:
         if s.bot_id is None:
             s.bot_id = _tag_owner(s.tags, fleet)
             s.owner_via = "tag" if s.bot_id else ""

@@ -29,6 +29,8 @@ def inventory_missing(obs, ctx):
             kind = IDENTITY_KINDS.get(ident.kind)
             if not kind or ident.bot_id not in active or not ref_in_account(ident.ref, obs.account_id):
                 continue
+            if not obs.bare_refs and principal_key(ident.ref) is None:
+                continue
             if ident.ref.strip() in arns or principal_key(ident.ref) in names:
                 continue
             bot = fleet.bots[ident.bot_id]
@@ -39,6 +41,8 @@ def inventory_missing(obs, ctx):
         if cred.bot_id not in active or not cred.ref or not ref_in_account(cred.ref, obs.account_id):
             continue
         region = _region_of(cred.ref)
+        if region is None and not obs.bare_refs:
+            continue
         listed = region in obs.secret_regions_complete if region else obs.secret_regions_complete == set(obs.regions)
         if not listed or secret_for_ref(cred.ref, index) is not None:
             continue
@@ -54,10 +58,12 @@ def inventory_missing(obs, ctx):
 def inventory_unowned(obs, ctx):
     for p in obs.principals:
         if p.bot_id is None and not p.service_managed:
-            yield Hit(subject=p.arn, evidence={"kind": f"iam_{p.kind}", "arn": p.arn, "tags": p.tags})
+            yield Hit(subject=p.arn, evidence={"kind": f"iam_{p.kind}", "arn": p.arn, "account": obs.account_id,
+                                                     "tags": p.tags})
     for s in obs.secrets:
         if s.bot_id is None:
-            yield Hit(subject=s.arn, evidence={"kind": "secret", "arn": s.arn, "tags": s.tags})
+            yield Hit(subject=s.arn, evidence={"kind": "secret", "arn": s.arn, "account": obs.account_id,
+                                                     "tags": s.tags})
 
 
 CHECKS = [inventory_missing, inventory_unowned]

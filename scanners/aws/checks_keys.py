@@ -10,6 +10,7 @@ from inventory.credentials import days_since
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from .model import arn_account
 
 
 def _active(obs):
@@ -21,7 +22,8 @@ def _key_subject(k) -> str:
 
 
 def _key_evidence(k, now) -> dict:
-    return {"user": k.user_arn, "key": k.redacted, "created": k.created.isoformat() if k.created else None,
+    return {"user": k.user_arn, "account": arn_account(k.user_arn), "key": k.redacted,
+            "created": k.created.isoformat() if k.created else None,
             "age_days": days_since(k.created, now=now),
             "last_used": k.last_used.isoformat() if k.last_used else None}
 
@@ -36,7 +38,8 @@ def user_static_keys(obs, ctx):
         if k.bot_id is not None:
             by_user[k.user_arn].append(k)
     for user, keys in sorted(by_user.items()):
-        yield Hit(subject=user, bot_id=keys[0].bot_id, evidence={"user": user, "keys": [k.redacted for k in keys]})
+        yield Hit(subject=user, bot_id=keys[0].bot_id, evidence={"user": user, "account": obs.account_id,
+                                                            "keys": [k.redacted for k in keys]})
 
 
 @check(id="aws.key.stale", severity=Severity.MEDIUM, category=Category.STALE_CREDENTIAL,
@@ -74,7 +77,7 @@ def key_multiple_active(obs, ctx):
     for user, keys in sorted(by_user.items()):
         if len(keys) > 1:
             yield Hit(subject=user, bot_id=keys[0].bot_id,
-                      evidence={"user": user, "keys": [k.redacted for k in keys]})
+                      evidence={"user": user, "account": obs.account_id, "keys": [k.redacted for k in keys]})
 
 
 @check(id="aws.root.access_keys", severity=Severity.CRITICAL, category=Category.HYGIENE,

@@ -10,6 +10,7 @@ from ..registry import Hit, check
 from .categories import credentials_exposure
 from .escalation import escalations
 from .iam_collect import ADMIN_POLICY_ARNS
+from .model import arn_account
 from .policy import all_actions, principals_in, service_actions
 
 ADMIN_MIN_SHARE = 0.9  # of all known actions, unconstrained, including every iam action
@@ -60,7 +61,7 @@ def category_run(actions, *, severity: str, extra=None):
 
 def _who(p) -> dict:
     """The principal, and for bot roles when it was last used (RoleLastUsed)."""
-    out = {"principal": p.arn}
+    out = {"principal": p.arn, "account": arn_account(p.arn)}
     if p.last_used:
         out["last_used"] = p.last_used.isoformat()
     return out
@@ -140,7 +141,7 @@ def policy_reads_other_bots_secrets(obs, ctx):
                 **_who(p), "resource": "*", "statements": p.permissions.granting({GET_SECRET})})
             continue
         others = []
-        for s in obs.secrets:
+        for s in [*obs.secrets, *obs.listed_secrets]:
             if s.bot_id is None or s.bot_id == p.bot_id:
                 continue
             granting = p.permissions.allowed_on(GET_SECRET, s.arn)
@@ -166,7 +167,8 @@ def role_trust_any_principal(obs, ctx):
         open_ = [st for st in statements if isinstance(st, dict) and st.get("Effect") == "Allow"
                  and "*" in principals_in(st) and not st.get("Condition")]
         if open_:
-            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={"role": p.arn, "trust_statements": open_})
+            yield Hit(subject=p.arn, bot_id=p.bot_id, evidence={"role": p.arn, "account": obs.account_id,
+                                                                "trust_statements": open_})
 
 
 CHECKS = [policy_admin, policy_privilege_escalation, policy_service_wildcard, policy_credentials_exposure,

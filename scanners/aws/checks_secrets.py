@@ -8,6 +8,7 @@ from inventory.credentials import days_since
 
 from ..models import Category, Severity
 from ..registry import Hit, check
+from .model import arn_account
 from .policy import public_statements
 
 
@@ -16,7 +17,8 @@ def _iso(value):
 
 
 def _evidence(s) -> dict:
-    return {"secret": s.arn, "name": s.name, "region": s.region, "rotation_enabled": s.rotation_enabled,
+    return {"secret": s.arn, "account": arn_account(s.arn), "name": s.name, "region": s.region,
+            "rotation_enabled": s.rotation_enabled,
             "created": _iso(s.created), "last_rotated": _iso(s.last_rotated), "last_accessed": _iso(s.last_accessed)}
 
 
@@ -67,7 +69,8 @@ def secret_unused(obs, ctx):
 def secret_public_policy(obs, ctx):
     for s in obs.secrets:
         if s.policy and (statements := public_statements(s.policy)):
-            yield Hit(subject=s.arn, bot_id=s.bot_id, evidence={"secret": s.arn, "statements": statements})
+            yield Hit(subject=s.arn, bot_id=s.bot_id, evidence={"secret": s.arn, "account": obs.account_id,
+                                                                "statements": statements})
 
 
 CHECKS = [secret_rotation_disabled, secret_not_rotated, secret_unused, secret_public_policy]

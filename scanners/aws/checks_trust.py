@@ -66,8 +66,9 @@ def role_trust_cross_account(obs, ctx):
         guarded = all(f["external_id"] for f in found) and not any_principal
         accounts = sorted({a for f in found for a in f.get("accounts", [])})
         yield Hit(subject=p.arn, bot_id=p.bot_id, severity=Severity.MEDIUM if guarded else None,
-                  evidence={"role": p.arn, "accounts": accounts, "any_principal_behind_external_id": any_principal,
-                            "external_id_required": guarded, "audited_accounts": sorted(audited),
+                  evidence={"role": p.arn, "account": obs.account_id, "accounts": accounts,
+                            "any_principal_behind_external_id": any_principal, "external_id_required": guarded,
+                            "audited_accounts": sorted(audited),
                             "trust_statements": [f["statement"] for f in found]})
 
 

@@ -12,6 +12,12 @@ from .policy import Permissions, Statement
 SERVICE_PATHS = ("/aws-service-role/", "/aws-reserved/")
 
 
+def arn_account(arn: str) -> str:
+    """The account id of an ARN (`arn:aws:iam::123456789012:role/x` -> 123456789012), else ""."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else ""
+
+
 @dataclass
 class Principal:
     arn: str
@@ -78,6 +84,11 @@ class AwsObservations:
     secret_regions_complete: set[str] = field(default_factory=set)
     trusted_accounts: frozenset[str] = frozenset()  # connector option: other accounts roles may trust
     data_stores: list = field(default_factory=list)  # data_stores.DataStore named by inventory refs
+    # (plus, with `organization`, every account of the organization)
+    # An `<account>/iam` unit lists the secrets only to know whose they are (for
+    # aws.policy.reads_other_bots_secrets); the secret checks run in the region units, never on these.
+    listed_secrets: list[Secret] = field(default_factory=list)
+    bare_refs: bool = True  # judge manifest refs that are not ARNs; False in an organization (no account)
 
     def principal(self, arn: str) -> Principal | None:
         return next((p for p in self.principals if p.arn == arn), None)

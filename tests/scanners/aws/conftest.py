@@ -46,10 +46,12 @@ def _doc(statements) -> str:
 
 
 class Seeder:
-    def __init__(self, url):
+    def __init__(self, url, session=None, region=REGION):
+        """`session`: seed another account (a boto3 session of a role assumed in it)."""
         self.url = url
-        self.iam = boto3.client("iam", endpoint_url=url, region_name=REGION)
-        self.sm = boto3.client("secretsmanager", endpoint_url=url, region_name=REGION)
+        session = session or boto3.session.Session()
+        self.iam = session.client("iam", endpoint_url=url, region_name=REGION)
+        self.sm = session.client("secretsmanager", endpoint_url=url, region_name=region)
 
     def role(self, name, statements=(), trust=None, tags=None):
         trust = trust or {"Version": "2012-10-17", "Statement": [

@@ -41,6 +41,7 @@ def test_every_check_fires_on_its_subject_and_clean_principals_stay_clean(accoun
         assert len(subjects) == 2 and all(s.startswith(scenario.iam_arn("user", "legacy-bot")) for s in subjects)
     for clean in (account["clean_role"], account["clean_secret"], account["deny_role"]):
         assert not Finding.objects.filter(subject=clean).exists(), clean
+    assert {f.evidence.get("account") for f in Finding.objects.filter(scope=probe.scope)} == {scenario.ACCOUNT}
 
 
 def test_findings_are_attributed_and_severity_escalates(account):
@@ -70,7 +71,7 @@ def test_facts_and_credential_dates(account):
     for key_id in legacy_ids:
         assert keys[secret_fingerprint(key_id)] == {
             "bot_id": account["bots"]["legacy-bot"].pk, "user": scenario.iam_arn("user", "legacy-bot"),
-            "redacted": redact(key_id)}
+            "redacted": redact(key_id), "account": scenario.ACCOUNT}
     clean = Credential.objects.get(pk=account["clean_cred"].pk)
     assert clean.last_used_at == scenario.NOW - timedelta(days=2)
     assert clean.created_at.date() == (scenario.NOW - timedelta(days=5)).date()
@@ -95,3 +96,26 @@ def test_no_secret_value_or_key_id_in_any_output(account, capsys, caplog):
     for needle in [scenario.CANARY, *[k["AccessKeyId"] for k in account["legacy_keys"]], *secret_keys]:
         assert needle not in dumped
     assert redact(account["legacy_keys"][0]["AccessKeyId"]) in dumped  # the preview is what we keep
+
+
+def test_units_find_exactly_what_the_whole_connector_finds(account, aws_connector):
+    from .org_scenario import units_run
+
+    def active():
+        return {(f.check_id, f.subject, f.bot_id) for f in Finding.objects.filter(status="open")}
+
+    with freeze_time(scenario.NOW):
+        audit_run_in_process(connector_names=["aws-test"])
+        whole = active()
+        Finding.objects.all().delete()  # (moving findings of the connector's scope into unit scopes is the pipeline's)
+        runs = units_run(aws_connector)
+    assert sorted(runs) == [f"{scenario.ACCOUNT}/iam", f"{scenario.ACCOUNT}/{scenario.REGION}"]
+    assert all(r.status == ProbeRun.Status.OK for r in runs.values()), {n: r.error for n, r in runs.items()}
+    assert active() == whole and len(whole) > 20
+    scopes = {f.scope for f in Finding.objects.filter(status="open")}
+    assert scopes == {f"connector:{aws_connector.pk}:{name}" for name in runs}
+    secrets_scope = f"connector:{aws_connector.pk}:{scenario.ACCOUNT}/{scenario.REGION}"
+    for f in Finding.objects.filter(check_id__startswith="aws.secret."):
+        assert f.scope == secrets_scope, f.check_id
+    admin = Credential.objects.get(pk=account["admin_cred"].pk)
+    assert admin.created_at.date() == (scenario.NOW - timedelta(days=200)).date()  # dated by the region unit
