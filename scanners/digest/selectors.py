@@ -20,6 +20,7 @@ from ..models import SEVERITY_ORDER, Finding, ProbeRun
 from ..selectors.findings import severity_counts
 from ..selectors.scores import bot_score_latest
 from .links import link_bot, link_digest, link_finding, link_findings
+from .triage import triage_section
 from .weeks import Week
 
 # Evidence keys a digest may show: redacted previews only, never raw values.
@@ -169,6 +170,7 @@ def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) ->
         "acknowledged": findings.filter(status=Finding.Status.ACKNOWLEDGED).count(),
         "still_open": still_open, "opened": opened, "resolved": resolved,
         "movers": movers, "overdue": overdue, "failed_probes": failed,
+        "triage": triage_section(week=week, team=team, now=now),
         "totals": {"bots": bots.filter(status=Bot.Status.ACTIVE).count(),
                    "credentials": Credential.objects.filter(bot__in=bots).count()},
         "all_clear": not (sum(counts.values()) or opened["count"] or overdue or failed),
