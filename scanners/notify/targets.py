@@ -88,9 +88,11 @@ def _address_refusal(address: str) -> str | None:
         return "a loopback address"
     if ip.is_link_local:
         return "a link-local address"
+    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
+        return "a non-public address"
     if ip.is_private:
         return "a private address"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+    if not ip.is_global:
         return "a non-public address"
     return None
 
