@@ -110,7 +110,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, DefectDojoRenderer, SarifRenderer]
 
     def get_queryset(self):
-        return findings_visible_to(self.request.user).select_related("bot", "bot__team")
+        return findings_visible_to(self.request.user).select_related("bot", "bot__team", "accepted_by")
 
     def get_renderers(self):
         """DefectDojo and SARIF are formats of the list only."""
