@@ -85,7 +85,7 @@ class FindingSerializer(serializers.ModelSerializer):
     due = serializers.SerializerMethodField()
     days_left = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
-    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Finding

@@ -61,17 +61,15 @@ def findings_open_counts(*, user) -> dict:
 
 def findings_overdue_per_team(*, user, now=None) -> list[dict]:
     """[{"team", "slug", "overdue"}] over the teams the user may see (every one, 0 included), most
-    overdue first; plus {"team": None} for overdue findings tied to no bot (auditors only)."""
+    overdue first: one query (after the role check)."""
     from inventory.selectors import teams_visible_to
 
     from ..sla import overdue_q
 
-    counts = dict(findings_visible_to(user).filter(overdue_q(now=now)).order_by()
-                  .values_list("bot__team_id").annotate(n=Count("pk")))
-    rows = [{"team": t.name, "slug": t.slug, "overdue": counts.get(t.pk, 0)} for t in teams_visible_to(user)]
-    if counts.get(None):
-        rows.append({"team": None, "slug": "", "overdue": counts[None]})
-    return sorted(rows, key=lambda r: (-r["overdue"], r["team"] or ""))
+    teams = teams_visible_to(user).annotate(
+        overdue=Count("bots__findings", filter=overdue_q(now=now, prefix="bots__findings__")))
+    rows = [{"team": t.name, "slug": t.slug, "overdue": t.overdue} for t in teams]
+    return sorted(rows, key=lambda r: (-r["overdue"], r["team"]))
 
 
 def findings_weekly(*, user, weeks: int = 12, now=None) -> list[dict]:
