@@ -221,3 +221,37 @@ def test_loopback_receiver_refused_without_the_insecure_flag(hooked, receiver, s
     delivery = WebhookDelivery.objects.get(audit_run=run)
     assert delivery.status == "failed" and "http://" in delivery.error and URL_CANARY not in delivery.error
     assert Finding.objects.filter(status="open").count() == 3  # the audit itself is unaffected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_worker_skips_a_delivery_being_sent(team, make_bot, receiver):
+    """While one worker holds the delivery row (mid-request), another gets 'busy' and sends nothing."""
+    import threading
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    team.notify = {"webhook_url_env": ENV, "min_severity": "low"}
+    team.save()
+    bot = make_bot("solo-bot", owner="")  # no owner: one new medium finding
+    run = AuditRun.objects.create(status="ok", trigger="test")
+    finding_make(check_id="inventory.bot.no_owner", bot=bot)
+    run.finished = timezone.now()
+    run.save()
+    WebhookDelivery.objects.create(audit_run=run, target="team:payments", team=team)
+    outcome = {}
+
+    def other_worker():
+        try:
+            outcome["second"] = webhook_deliver(audit_run_id=run.pk, target_name="team:payments")
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        WebhookDelivery.objects.select_for_update().get(audit_run=run)  # the first worker's claim
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(30)
+    assert outcome["second"] == "busy" and receiver.requests == []
+    assert webhook_deliver(audit_run_id=run.pk, target_name="team:payments") == "sent"
+    assert len(receiver.requests) == 1
