@@ -255,3 +255,27 @@ def test_a_second_worker_skips_a_delivery_being_sent(team, make_bot, receiver):
     assert outcome["second"] == "busy" and receiver.requests == []
     assert webhook_deliver(audit_run_id=run.pk, target_name="team:payments") == "sent"
     assert len(receiver.requests) == 1
+
+
+def test_a_real_leak_through_the_pipeline_reaches_the_webhook_without_its_value(
+        team, make_bot, receiver, tmp_path, django_capture_on_commit_callbacks):
+    """Canary: a token committed to a bot's repository, scanned by the git probe; the webhook names the
+    leak (new, still at the tip) and never carries the token."""
+    from inventory.models import Connector, Repository
+    from tests.scanners.git.gitrepo import Repo, github_pat
+
+    team.notify = {"webhook_url_env": ENV, "min_severity": "high", "format": "json"}
+    team.save()
+    repo = Repo(tmp_path / "payments-api")
+    token = github_pat()
+    repo.commit({"app.py": f"TOKEN = '{token}'\n"})
+    repository = Repository.objects.create(name="payments-api", url=str(repo.path), branches=["*"])
+    make_bot("invoice-bot").repositories.add(repository)
+    Connector.objects.create(name="git", kind="git", options={"repositories": ["*"]})
+    run = _audit(django_capture_on_commit_callbacks)
+    assert run.probe_runs.get(kind="git").status == "ok"
+    (request,) = receiver.requests
+    body = request["body"]
+    assert [f["check_id"] for f in body["new_findings"]] == ["git.secret.leaked"]
+    assert [f["check_id"] for f in body["leaks_at_tip"]] == ["git.secret.leaked"]
+    assert token not in request["raw"] and token[4:] not in request["raw"]
