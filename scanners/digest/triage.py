@@ -32,8 +32,10 @@ def triage_section(*, week: Week, team: Team | None = None, now: datetime | None
     overdue = findings.filter(overdue_q(now=at))
     per_team = Counter(overdue.filter(bot__isnull=False).values_list("bot__team__name", flat=True))
     first_day, last_day = timezone.localtime(week.start).date(), timezone.localtime(week.end).date()
-    # expired in the week: accepted through a day before the week's last day, and no longer accepted
-    expired = (findings.filter(accepted_until__gte=first_day - timedelta(days=1), accepted_until__lt=last_day)
+    # last_day is the next Monday. Expired in the week: reopened on one of its days (the day after
+    # `accepted_until`), and not accepted again since
+    expired = (findings.filter(accepted_until__gte=first_day - timedelta(days=1),
+                               accepted_until__lt=last_day - timedelta(days=1))
                .exclude(status=Finding.Status.ACCEPTED).order_by("accepted_until", "pk"))
     accepted = findings.filter(status=Finding.Status.ACCEPTED).order_by("accepted_until", "pk")
     departed = (findings.filter(check_id=OWNER_CHECK, status__in=(Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED),

@@ -59,21 +59,29 @@ def _lines(rows, fmt) -> list[str]:
     return shown
 
 
+def slack_escape(text) -> str:
+    """Slack mrkdwn control characters as entities: a title cannot open a link or a mention."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _finding_line(r: dict) -> str:
-    return f"• [{r['severity']}] <{r['url']}|{r['title']}> ({r['bot'] or 'no bot'})"
+    title = slack_escape(r["title"]).replace("|", "¦")
+    return f"• [{r['severity']}] <{r['url']}|{title}> ({slack_escape(r['bot'] or 'no bot')})"
 
 
 def slack_payload(news: dict) -> dict:
     c = news["counts"]
     who = f"team {news['team']}" if news["team"] else "security"
-    text = (f"BotAudit audit #{news['audit_run']} ({news['status']}) for {who}: {c['new_findings']} new finding(s) "
+    text = (f"BotAudit audit #{news['audit_run']} ({news['status']}) for {slack_escape(who)}: "
+            f"{c['new_findings']} new finding(s) "
             f"at {news['min_severity']} or above, {c['leaks_at_tip']} leak(s) still at a tip, "
             f"{c['failed_probes']} failed probe(s).")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     sections = [
         ("New findings", _lines(news["new_findings"], _finding_line)),
         ("Leaks still at a tip", _lines(news["leaks_at_tip"], _finding_line)),
-        ("Failed probes", _lines(news["failed_probes"], lambda p: f"• {p['connector'] or p['kind']} ({p['kind']})")),
+        ("Failed probes", _lines(news["failed_probes"],
+                                 lambda p: f"• {slack_escape(p['connector'] or p['kind'])} ({p['kind']})")),
     ]
     for title, lines in sections:
         if lines:

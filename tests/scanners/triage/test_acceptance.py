@@ -153,3 +153,17 @@ def test_other_triage_clears_an_acceptance_and_resolved_findings_are_not_accepte
     Finding.objects.filter(pk=finding.pk).update(status="resolved")
     assert findings_triage_visible(user=auditor, finding_ids=[finding.pk], action="accept", reason="r",
                                    until=until) == 0
+
+
+def test_digest_week_boundaries_of_an_expiry(shared, auditor, team):
+    """An acceptance until Sunday reopens on Monday: in the next week's digest, not this one's."""
+    with freeze_time("2026-06-01 09:00:00"):
+        audit_run_in_process()
+        finding = _shared_finding(shared[0])
+        findings_triage_visible(user=auditor, finding_ids=[finding.pk], action="accept", reason="r",
+                                until=date(2026, 6, 7))  # Sunday of 2026-W23
+    with freeze_time("2026-06-08 01:00:00"):
+        expire_risk_acceptances.apply()
+        assert team_digest_build(team=team, week=week_parse("2026-W23"))["triage"]["acceptance_expired"] == []
+        rows = team_digest_build(team=team, week=week_parse("2026-W24"))["triage"]["acceptance_expired"]
+        assert [r["until"] for r in rows] == [date(2026, 6, 7)]

@@ -279,3 +279,15 @@ def test_a_real_leak_through_the_pipeline_reaches_the_webhook_without_its_value(
     assert [f["check_id"] for f in body["new_findings"]] == ["git.secret.leaked"]
     assert [f["check_id"] for f in body["leaks_at_tip"]] == ["git.secret.leaked"]
     assert token not in request["raw"] and token[4:] not in request["raw"]
+
+
+def test_slack_text_cannot_open_links_or_mentions():
+    from scanners.notify.payload import slack_payload
+
+    news = {"audit_run": 1, "status": "ok", "team": "pay<ments>", "min_severity": "high", "url": "https://b/runs/",
+            "counts": {"new_findings": 1, "leaks_at_tip": 0, "failed_probes": 0}, "leaks_at_tip": [],
+            "failed_probes": [], "new_findings": [{"severity": "high", "title": "<!channel> a|b & c",
+                                                   "url": "https://b/findings/1/", "bot": "x"}]}
+    body = slack_payload(news)
+    joined = body["text"] + "".join(b["text"]["text"] for b in body["blocks"] if b["type"] == "section")
+    assert "<!channel>" not in joined and "&lt;!channel&gt; a¦b &amp; c" in joined and "pay&lt;ments&gt;" in joined
