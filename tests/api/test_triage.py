@@ -122,3 +122,8 @@ def test_digests_count_overdue(sla_world, team):
         assert security["sla_overdue"] == 2
         assert security["sla_overdue_per_team"] == [{"team": "payments", "overdue": 1},
                                                     {"team": "platform", "overdue": 1}]
+
+
+def test_bot_page_shows_each_findings_due_date(sla_world, login):  # noqa: F811
+    page = login(sla_world["users"]["auditor"]).get("/bots/pay-bot/").content.decode()
+    assert "3 days overdue" in page and "27 days left" in page  # the page lists open findings
