@@ -291,3 +291,49 @@ def test_slack_text_cannot_open_links_or_mentions():
     body = slack_payload(news)
     joined = body["text"] + "".join(b["text"]["text"] for b in body["blocks"] if b["type"] == "section")
     assert "<!channel>" not in joined and "&lt;!channel&gt; a¦b &amp; c" in joined and "pay&lt;ments&gt;" in joined
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retried_on_a_real_worker_from_the_digest_queue_sends_once(team, make_bot, settings, monkeypatch):
+    """A real Celery worker (threads) on Redis, consuming the `digest` queue: the first POST fails, the
+    task retries with backoff (countdown shortened), the second succeeds; a redelivered task sends
+    nothing more."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+    from django.utils import timezone
+
+    import scanners.notify.tasks as notify_tasks
+
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "this test needs the real Redis broker"
+    settings.BOTAUDIT_WEBHOOK_ALLOW_INSECURE = True
+    team.notify = {"webhook_url_env": ENV, "min_severity": "low"}
+    team.save()
+    bot = make_bot("solo-bot", owner="")
+    run = AuditRun.objects.create(status="ok", trigger="test")
+    finding_make(check_id="inventory.bot.no_owner", bot=bot)
+    run.finished = timezone.now()
+    run.save()
+    original = notify_tasks.send_audit_webhook.retry
+
+    def fast_retry(*args, **kwargs):  # the backoff path, without waiting 30 s
+        assert kwargs["countdown"] == 30
+        kwargs["countdown"] = 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(notify_tasks.send_audit_webhook, "retry", fast_retry)
+    app.conf.task_always_eager = False
+    with Receiver() as receiver:
+        receiver.statuses = [502]
+        monkeypatch.setenv(ENV, receiver.url("/hook"))
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10,
+                          queues=["digest"]):
+            assert notify_tasks.audit_webhooks_enqueue(audit_run_id=run.pk) == ["team:payments"]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not WebhookDelivery.objects.filter(status="sent").exists():
+                time.sleep(0.2)
+            notify_tasks.send_audit_webhook.apply_async(
+                kwargs={"audit_run_id": run.pk, "target": "team:payments"}, queue="digest").get(timeout=30)
+        assert len(receiver.requests) == 2  # the failed attempt and the retry: never a third
+    delivery = WebhookDelivery.objects.get(audit_run=run)
+    assert (delivery.status, delivery.attempts) == ("sent", 2) and "HTTP 502" in delivery.error
