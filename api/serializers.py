@@ -1,12 +1,16 @@
 """What the API returns. Evidence is the stored evidence: redacted previews and fingerprints only."""
 
+from datetime import datetime
+
 from django.utils import timezone
 from rest_framework import serializers
 
 from inventory.credentials import credential_age_days, credential_rotation_overdue
 from inventory.models import Bot, Credential, Identity, Repository, Team
+from inventory.selectors import auditors_list
 from scanners.models import AuditRun, BotScore, Finding, ProbeRun
 from scanners.services.findings import TRIAGE_STATUSES
+from scanners.sla import finding_days_left
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -78,20 +82,45 @@ class BotDetailSerializer(BotSerializer):
 class FindingSerializer(serializers.ModelSerializer):
     bot = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     team = serializers.SerializerMethodField()
+    due = serializers.SerializerMethodField()
+    days_left = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    accepted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Finding
         fields = ["id", "check_id", "severity", "category", "owasp_nhi", "title", "bot", "team", "subject",
                   "evidence", "remediation", "status", "status_reason", "status_changed_at", "first_seen",
-                  "last_seen", "resolved_at", "fingerprint"]
+                  "last_seen", "resolved_at", "fingerprint", "due", "days_left", "overdue", "accepted_until",
+                  "accepted_by"]
 
     def get_team(self, obj) -> str | None:
         return obj.bot.team.slug if obj.bot else None
+
+    def get_due(self, obj) -> datetime | None:
+        """When the finding's SLA is due (first seen + BOTAUDIT_SLA_DAYS[severity]); null for info."""
+        return obj.due_at
+
+    def get_days_left(self, obj) -> int | None:
+        """Whole days until due, negative when overdue; null without a deadline or when not active."""
+        return finding_days_left(obj)
+
+    def get_overdue(self, obj) -> bool:
+        return obj.is_overdue
 
 
 class TriageSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(TRIAGE_STATUSES))
     reason = serializers.CharField(max_length=2000, allow_blank=False, trim_whitespace=True)
+    until = serializers.DateField(required=False, help_text="accept: the last day the risk is accepted.")
+    approver = serializers.SlugRelatedField(
+        slug_field="username", queryset=auditors_list(), required=False,
+        help_text="accept: the approving auditor's username (default: the caller).")
+
+    def validate(self, attrs):
+        if attrs["action"] == "accept" and not attrs.get("until"):
+            raise serializers.ValidationError({"until": "accept needs the date the risk is accepted until."})
+        return attrs
 
 
 class ProbeRunSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, pagination, renderers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -32,6 +32,7 @@ from scanners import registry
 from scanners.models import BotScore, ProbeRun
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
+from scanners.services.acceptance import AcceptanceError
 
 from . import serializers as s
 from .auth import AuditorOnly, TokenScopes
@@ -116,7 +117,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, DefectDojoRenderer, SarifRenderer]
 
     def get_queryset(self):
-        return findings_visible_to(self.request.user).select_related("bot", "bot__team")
+        return findings_visible_to(self.request.user).select_related("bot", "bot__team", "accepted_by")
 
     def get_renderers(self):
         """DefectDojo and SARIF are formats of the list only."""
@@ -142,12 +143,17 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=s.TriageSerializer, responses=s.FindingSerializer)
     @action(detail=True, methods=["post"], permission_classes=[TokenScopes, AuditorOnly])
     def triage(self, request, pk=None, format=None):  # format: the router's .json suffix
-        """Acknowledge, mark false positive or reopen, with a required reason (written to the audit log)."""
+        """Acknowledge, mark false positive, reopen, or accept the risk until a date (`until`, with an
+        `approver` who is an auditor, default the caller), with a required reason (written to the audit log)."""
         finding = self.get_object()
         body = s.TriageSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        findings_triage_visible(user=request.user, finding_ids=[finding.pk], action=body.validated_data["action"],
-                                reason=body.validated_data["reason"])
+        data = body.validated_data
+        try:
+            findings_triage_visible(user=request.user, finding_ids=[finding.pk], action=data["action"],
+                                    reason=data["reason"], until=data.get("until"), approver=data.get("approver"))
+        except AcceptanceError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
         finding.refresh_from_db()
         return Response(s.FindingSerializer(finding).data)
 

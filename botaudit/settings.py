@@ -172,6 +172,13 @@ BOTAUDIT_BASE_URL = env.str("BOTAUDIT_BASE_URL", default="http://127.0.0.1:8000"
 BOTAUDIT_SEVERITY_WEIGHTS = {"critical": 30, "high": 15, "medium": 5, "low": 3, "info": 0}
 BOTAUDIT_CATEGORY_FACTORS = {"leak": 1.0, "over_broad_access": 1.0, "stale_credential": 0.9,
                              "hygiene": 0.7, "inventory_gap": 0.7}
+# SLA per severity (scanners/sla.py): days from first seen until a finding is due; `info` has none.
+BOTAUDIT_SLA_DAYS = {
+    "critical": env.int("BOTAUDIT_SLA_CRITICAL_DAYS", default=7),
+    "high": env.int("BOTAUDIT_SLA_HIGH_DAYS", default=30),
+    "medium": env.int("BOTAUDIT_SLA_MEDIUM_DAYS", default=90),
+    "low": env.int("BOTAUDIT_SLA_LOW_DAYS", default=180),
+}
 BOTAUDIT_PROBE_MAX_RETRIES = env.int("BOTAUDIT_PROBE_MAX_RETRIES", default=3)
 # A probe task still running after this many seconds is stopped and marked failed (a hostile
 # repository can make libgit2 spin); the worker process is killed 60 s later if it does not stop.
@@ -208,6 +215,18 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="BotAudit <botaudit@localhost>")
 BOTAUDIT_DIGEST_SECURITY_RECIPIENTS = env.list("BOTAUDIT_DIGEST_SECURITY_RECIPIENTS", default=[])
 BOTAUDIT_DIGEST_MAX_RETRIES = env.int("BOTAUDIT_DIGEST_MAX_RETRIES", default=5)
+
+# Webhooks after each audit (scanners/notify): per team from the manifest's `notify:`, plus a
+# security-wide one. Only the *name* of the variable holding the URL is configured; the URL is read
+# from the environment when sending and never stored. https and public addresses only, unless
+# BOTAUDIT_WEBHOOK_ALLOW_INSECURE=1 (tests, local receivers).
+BOTAUDIT_SECURITY_WEBHOOK_URL_ENV = env.str("BOTAUDIT_SECURITY_WEBHOOK_URL_ENV", default="")
+BOTAUDIT_SECURITY_WEBHOOK_MIN_SEVERITY = env.str("BOTAUDIT_SECURITY_WEBHOOK_MIN_SEVERITY", default="high")
+BOTAUDIT_SECURITY_WEBHOOK_FORMAT = env.str("BOTAUDIT_SECURITY_WEBHOOK_FORMAT", default="json")
+BOTAUDIT_WEBHOOK_ALLOW_INSECURE = env.bool("BOTAUDIT_WEBHOOK_ALLOW_INSECURE", default=False)
+BOTAUDIT_WEBHOOK_TIMEOUT = env.float("BOTAUDIT_WEBHOOK_TIMEOUT", default=10)
+BOTAUDIT_WEBHOOK_MAX_RETRIES = env.int("BOTAUDIT_WEBHOOK_MAX_RETRIES", default=5)
+CELERY_TASK_ROUTES = {"botaudit.notify.send_audit_webhook": {"queue": "digest"}}
 
 # Vault / OpenBao probe (scanners/vault): thresholds and request concurrency.
 BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)

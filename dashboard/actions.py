@@ -11,12 +11,17 @@ from scanners.selectors.findings import findings_visible_to
 from scanners.services.findings import findings_triage
 
 
-def findings_triage_visible(*, user, finding_ids, action: str, reason: str) -> int:
-    """Triage those of `finding_ids` the user can see (auditors only); the number changed."""
+def findings_triage_visible(*, user, finding_ids, action: str, reason: str, until=None, approver=None) -> int:
+    """Triage those of `finding_ids` the user can see (auditors only); the number changed. `accept`
+    (risk acceptance) also takes `until` (a date) and `approver` (an auditor; the user when not given);
+    scanners.services.acceptance.AcceptanceError says what is missing."""
     if not user_is_auditor(user):
         raise PermissionDenied("Only auditors triage findings.")
+    if action == "accept" and approver is None:
+        approver = user
     ids = list(findings_visible_to(user).filter(pk__in=list(finding_ids)).values_list("pk", flat=True))
-    return findings_triage(finding_ids=ids, action=action, user=user, reason=reason)
+    return findings_triage(finding_ids=ids, action=action, user=user, reason=reason, until=until,
+                           approver=approver)
 
 
 def audit_request(*, user):

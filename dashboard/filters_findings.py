@@ -4,10 +4,13 @@ import django_filters as filters
 from django import forms
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
 from dashboard.filters_fleet import TeamScopedFilterSet
 from inventory.models import Team
+from inventory.selectors import auditors_list
 from scanners.models import Category, Finding, Severity
+from scanners.sla import overdue_q
 
 
 def _date_range(name: str):
@@ -27,10 +30,18 @@ class FindingFilter(TeamScopedFilterSet):
                                      label="Team")
     bot = filters.CharFilter(method="filter_bot", label="Bot (name or slug)")
     first_seen = filters.DateFromToRangeFilter(label="First seen (from / to)", widget=_date_range("First seen"))
+    overdue = filters.BooleanFilter(method="filter_overdue", label="Overdue (past its SLA)",
+                                    widget=forms.Select(choices=[("", "Any"), ("true", "Overdue"),
+                                                                 ("false", "Not overdue")]))
 
     class Meta:
         model = Finding
-        fields = ["status", "severity", "category", "check_id", "team", "bot", "first_seen"]
+        fields = ["status", "severity", "category", "check_id", "team", "bot", "first_seen", "overdue"]
+
+    def filter_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(overdue_q()) if value else qs.exclude(overdue_q())
 
     def filter_bot(self, qs, name, value):
         value = value.strip()
@@ -38,17 +49,37 @@ class FindingFilter(TeamScopedFilterSet):
 
 
 class TriageForm(forms.Form):
-    ACTIONS = [("acknowledge", "Acknowledge"), ("false_positive", "False positive"), ("reopen", "Reopen")]
+    ACTIONS = [("acknowledge", "Acknowledge"), ("false_positive", "False positive"), ("reopen", "Reopen"),
+               ("accept", "Accept risk until…")]
 
     action = forms.ChoiceField(choices=ACTIONS)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="Required: why this status is right.")
+    until = forms.DateField(required=False, label="Accept risk until",
+                            widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text="Accept risk: the last day the risk is accepted; it reopens the day after.")
+    approver = forms.ModelChoiceField(queryset=auditors_list(), required=False, to_field_name="username",
+                                      label="Approver (auditor)", help_text="Accept risk: who approves it.")
     pk = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True,
                                         error_messages={"required": "Select at least one finding."})
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pk"].choices = [(v, v) for v in self.data.getlist("pk")] if self.data else []
+        self.fields["approver"].queryset = auditors_list()
+        if user is not None and not self.is_bound:
+            self.fields["approver"].initial = user.get_username()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "accept":
+            if not data.get("until"):
+                self.add_error("until", "Accept risk needs the date it is accepted until.")
+            elif data["until"] < timezone.localdate():
+                self.add_error("until", "That date has passed.")
+            if not data.get("approver"):
+                self.add_error("approver", "Accept risk needs an approver (an auditor).")
+        return data
 
     def clean_pk(self):
         """Ids the database can hold: an oversized one is a form error, not an OverflowError (SQLite)

@@ -8,7 +8,7 @@ from dashboard.fleet import fleet_rows
 from inventory.models import Bot
 from inventory.selectors import bots_visible_to
 from scanners.scoring import RISK_BAND_NAMES, risk_band
-from scanners.selectors.findings import findings_open_counts, findings_weekly
+from scanners.selectors.findings import findings_open_counts, findings_overdue_per_team, findings_weekly
 from scanners.selectors.runs import audit_run_latest
 from scanners.selectors.scores import bot_score_latest
 
@@ -28,6 +28,7 @@ def overview_data(*, user) -> dict:
         "bands": [(band, band_counts.get(band, 0)) for band in RISK_BAND_NAMES],
         "riskiest": riskiest,
         "open": findings_open_counts(user=user),
+        "overdue_teams": findings_overdue_per_team(user=user),
         "weekly": findings_weekly(user=user),
         "last_run": last_run,
         "probe_runs": list(last_run.probe_runs.all()) if last_run else [],

@@ -25,12 +25,13 @@ class FindingTable(tables.Table):
     team = tables.Column(accessor="bot__team__name", verbose_name="Team", orderable=False)
     subject = tables.Column()
     status = tables.Column()
+    due = tables.Column(accessor="first_seen", verbose_name="Due (SLA)", orderable=False)
     first_seen = DateColumn(fmt="%Y-%m-%d")
     last_seen = DateColumn(fmt="%Y-%m-%d")
 
     class Meta:
         model = Finding
-        fields = ("pk", "severity", "check_id", "title", "bot", "team", "subject", "status", "first_seen",
+        fields = ("pk", "severity", "check_id", "title", "bot", "team", "subject", "status", "due", "first_seen",
                   "last_seen")
         template_name = "dashboard/table_lean.html"
         attrs = {"class": "table"}
@@ -39,7 +40,18 @@ class FindingTable(tables.Table):
         return format_html('<span class="badge sev-{}">{}</span>', record.severity, record.severity)
 
     def render_status(self, value, record):
+        if record.status == Finding.Status.ACCEPTED and record.accepted_until:
+            return format_html('<span class="status st-{}">{}</span> <span class="muted">until {}</span>',
+                               record.status, value, record.accepted_until.isoformat())
         return format_html('<span class="status st-{}">{}</span>', record.status, value)
+
+    def render_due(self, value, record):
+        due = record.due_at
+        if due is None:
+            return "—"
+        shown = record.sla_shown
+        return format_html('{}<br><span class="{}">{}</span>', due.date().isoformat(),
+                           "overdue" if record.is_overdue else "muted", shown)
 
 
 class AuditRunTable(tables.Table):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditLogEntry, Bot, Connector, Credential, Identity, Repository, Team
+from .models import AuditLogEntry, Bot, Connector, Credential, Identity, Owner, Repository, Team
 
 
 class IdentityInline(admin.TabularInline):
@@ -70,3 +70,10 @@ class AuditLogEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Owner)
+class OwnerAdmin(admin.ModelAdmin):
+    list_display = ["email", "departed"]
+    list_filter = ["departed"]
+    search_fields = ["email"]

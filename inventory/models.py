@@ -13,12 +13,28 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     email = models.EmailField(blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    # Webhook after each audit: {"webhook_url_env": NAME, "min_severity": "high", "format": "slack"|"json"}.
+    # The URL itself is read from the environment variable NAME when sending; never stored.
+    notify = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class Owner(models.Model):
+    """A bot owner's standing, from the manifest's `owners:` section: departed owners are offboarded."""
+
+    email = models.EmailField(unique=True)
+    departed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return f"{self.email} ({'departed' if self.departed else 'active'})"
 
 
 class Repository(models.Model):

@@ -38,6 +38,16 @@ def user_is_auditor(user) -> bool:
     return user.groups.filter(name=AUDITOR_GROUP).exists()
 
 
+def auditors_list():
+    """Active users who may triage and approve a risk acceptance: auditors and admins."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    return (get_user_model().objects.filter(is_active=True)
+            .filter(Q(is_superuser=True) | Q(is_staff=True) | Q(groups__name=AUDITOR_GROUP))
+            .distinct().order_by("username"))
+
+
 def teams_visible_to(user) -> QuerySet[Team]:
     if user_is_auditor(user):
         return Team.objects.all()

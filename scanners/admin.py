@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditRun, BotScore, Digest, Finding, ProbeRun
+from .models import AuditRun, BotScore, Digest, Finding, ProbeRun, WebhookDelivery
 
 
 class ProbeRunInline(admin.TabularInline):
@@ -43,3 +43,11 @@ class BotScoreAdmin(admin.ModelAdmin):
 class DigestAdmin(admin.ModelAdmin):
     list_display = ["group", "week", "status", "attempts", "sent_at"]
     list_filter = ["status", "week"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["audit_run", "target", "status", "attempts", "sent_at"]
+    list_filter = ["status", "target"]
+    readonly_fields = ["audit_run", "target", "team", "url_env", "format", "counts", "attempts", "error", "created",
+                       "sent_at"]

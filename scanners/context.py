@@ -18,9 +18,17 @@ class Fleet:
     credentials: list[Credential]
     identities: list[Identity]
     bot_ids_by_repository: dict[int, list[int]] = field(default_factory=dict)
+    # Owner offboarding: emails marked departed in the manifest, and the emails and usernames of active
+    # BotAudit users (lower-cased).
+    departed_owners: frozenset[str] = frozenset()
+    active_users: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls) -> Fleet:
+        from django.contrib.auth import get_user_model
+
+        from inventory.models import Owner
+
         bots = {b.pk: b for b in Bot.objects.select_related("team").prefetch_related("repositories")}
         repos: dict[int, list[int]] = defaultdict(list)
         for bot in bots.values():
@@ -31,6 +39,10 @@ class Fleet:
             credentials=list(Credential.objects.all()),
             identities=list(Identity.objects.all()),
             bot_ids_by_repository=dict(repos),
+            departed_owners=frozenset(Owner.objects.filter(departed=True).values_list("email", flat=True)),
+            active_users=frozenset(
+                name.lower() for pair in get_user_model().objects.filter(is_active=True).values_list(
+                    "username", "email") for name in pair if name),
         )
 
     def __post_init__(self):

@@ -104,6 +104,7 @@ class Finding(models.Model):
         ACKNOWLEDGED = "acknowledged"
         FALSE_POSITIVE = "false_positive"
         RESOLVED = "resolved"
+        ACCEPTED = "accepted"  # risk accepted until `accepted_until`, then reopened (scanners/acceptance.py)
 
     check_id = models.CharField(max_length=100, db_index=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
@@ -126,6 +127,12 @@ class Finding(models.Model):
     last_seen = models.DateTimeField()
     last_probe_run = models.ForeignKey(ProbeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Risk acceptance: only while status is `accepted` (through the end of this date, TIME_ZONE), and the
+    # auditor who approved it. Kept after the acceptance expires, as a record of what was accepted.
+    accepted_until = models.DateField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-last_seen"]
@@ -138,10 +145,33 @@ class Finding(models.Model):
     def __str__(self):
         return f"{self.check_id} {self.subject}"
 
+    @property
+    def due_at(self):
+        """When its SLA is due (scanners/sla.py), or None."""
+        from .sla import finding_due
+
+        return finding_due(self)
+
+    @property
+    def sla_shown(self) -> str:
+        """'5 days left' / '3 days overdue' / '' for pages."""
+        from .sla import sla_text
+
+        return sla_text(self)
+
+    @property
+    def is_overdue(self) -> bool:
+        from .sla import finding_is_overdue
+
+        return finding_is_overdue(self)
+
 
 # Active findings: still a problem (open, or acknowledged as a known risk). They are scored, counted
 # as "active" by the digest, and resolved by reconcile when not seen again. The one definition.
+# Accepted findings are not active: not scored, not counted, not overdue, until their acceptance expires.
 ACTIVE_STATUSES = (Finding.Status.OPEN, Finding.Status.ACKNOWLEDGED)
+# What reconcile resolves when not seen again: active findings and accepted ones (the risk went away).
+RECONCILED_STATUSES = (*ACTIVE_STATUSES, Finding.Status.ACCEPTED)
 
 
 class BotScore(models.Model):
@@ -188,4 +218,35 @@ class Digest(models.Model):
 
     def __str__(self):
         return f"{self.group} {self.week} ({self.status})"
+class WebhookDelivery(models.Model):
+    """One webhook notification per (audit run, target): the exactly-once record, claimed before sending."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    audit_run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    target = models.CharField(max_length=150, help_text="'team:<slug>' or 'security'.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    url_env = models.CharField(max_length=100, blank=True, help_text="The variable naming the URL; never the URL.")
+    format = models.CharField(max_length=10, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-audit_run_id", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit_run", "target"], name="webhook_once_per_run_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.target} audit #{self.audit_run_id} ({self.status})"
+
+
 from .git.models import GitLeakRecord, GitScanState  # noqa: E402,F401  (git probe state)

@@ -13,6 +13,7 @@ from kombu.utils.url import maybe_sanitize_url
 
 from .models import AuditRun, ProbeRun
 from .registry import ProbeError, ProbeUnavailable
+from .services.acceptance import findings_acceptance_expire
 from .services.audit import (
     FINISHED,
     AuditBusy,
@@ -142,4 +143,11 @@ def reap_stale_runs() -> dict:
     return runs_reap()
 
 
+@shared_task(name="botaudit.expire_risk_acceptances", acks_late=True)
+def expire_risk_acceptances() -> int:
+    """Beat's daily tick: reopen findings whose risk acceptance date has passed (idempotent)."""
+    return findings_acceptance_expire()
+
+
 from .digest.tasks import send_digest_group, send_weekly_digests  # noqa: E402,F401 - registers the digest tasks
+from .notify.tasks import send_audit_webhook  # noqa: E402,F401 - registers the webhook task

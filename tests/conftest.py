@@ -10,7 +10,12 @@ def team(db):
 
 @pytest.fixture
 def make_bot(team):
+    """A bot whose owner is an active BotAudit user (as in a real fleet), unless `owner` is empty."""
+    from django.contrib.auth import get_user_model
+
     def make(name, *, environment="production", owner="alice@example.com", bot_team=None, **kw):
+        if owner:
+            get_user_model().objects.get_or_create(username=owner, defaults={"email": owner})
         return Bot.objects.create(
             name=name, slug=name, team=bot_team or team, environment=environment, owner_email=owner, **kw
         )

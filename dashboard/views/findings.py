@@ -19,6 +19,7 @@ from dashboard.views.fleet import PerPageMixin, UserFilterMixin
 from inventory.selectors import user_is_auditor
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
+from scanners.services.acceptance import AcceptanceError
 
 
 def _findings(user):
@@ -37,14 +38,14 @@ class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterVie
         return {} if user_is_auditor(self.request.user) else {"exclude": ("pk",)}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(can_triage=user_is_auditor(self.request.user), triage_form=TriageForm(),
-                                         **kwargs)
+        return super().get_context_data(can_triage=user_is_auditor(self.request.user),
+                                         triage_form=TriageForm(user=self.request.user), **kwargs)
 
 
 def finding_detail(request, pk):
     finding = get_object_or_404(_findings(request.user), pk=pk)
     return render(request, "dashboard/finding_detail.html", {
-        "f": finding, "can_triage": user_is_auditor(request.user), "triage_form": TriageForm(),
+        "f": finding, "can_triage": user_is_auditor(request.user), "triage_form": TriageForm(user=request.user),
         "history": finding_history(finding=finding),
     })
 
@@ -61,9 +62,19 @@ def finding_triage(request):
         errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
         messages.error(request, f"Nothing changed. {errors}")
         return redirect(back or "finding_list")
-    count = findings_triage_visible(user=request.user, finding_ids=form.cleaned_data["pk"],
-                                    action=form.cleaned_data["action"], reason=form.cleaned_data["reason"])
-    messages.success(request, f"{count} finding(s): {form.cleaned_data['action'].replace('_', ' ')}.")
+    data = form.cleaned_data
+    try:
+        count = findings_triage_visible(user=request.user, finding_ids=data["pk"], action=data["action"],
+                                        reason=data["reason"], until=data.get("until"),
+                                        approver=data.get("approver"))
+    except AcceptanceError as exc:
+        messages.error(request, f"Nothing changed. {exc}")
+        return redirect(back or "finding_list")
+    if data["action"] == "accept":
+        messages.success(request, f"{count} finding(s): risk accepted until {data['until']:%Y-%m-%d} "
+                                  f"(approved by {data['approver'].get_username()}).")
+    else:
+        messages.success(request, f"{count} finding(s): {data['action'].replace('_', ' ')}.")
     return redirect(back or "finding_list")
 
 

@@ -6,12 +6,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from inventory.models import AuditLogEntry, Bot, Connector, Credential, Identity, Repository, Team
+from inventory.models import AuditLogEntry, Bot, Connector, Credential, Identity, Owner, Repository, Team
 
 from .plan import CREATE, REMOVE, Plan, fleet_plan, users_by_email
 
 MODELS = {"team": Team, "repository": Repository, "connector": Connector, "bot": Bot,
-          "credential": Credential, "identity": Identity}
+          "credential": Credential, "identity": Identity, "owner": Owner}
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,8 @@ def fleet_apply(*, plan, prune, user=None):
         _bots_upsert(_specs(changes, "bot"))
         _credentials_upsert([c for c in changes if c.entity == "credential" and c.op != REMOVE])
         _identities_create([c for c in changes if c.entity == "identity" and c.op == CREATE])
-        _remove(changes, ("connector", "repository", "team"))
+        _owners_upsert(_specs(changes, "owner"))
+        _remove(changes, ("connector", "repository", "team", "owner"))
         AuditLogEntry.objects.create(user=user, action="fleet.import", target=plan.source,
                                      detail={**counts, "prune": prune})
     return counts
@@ -79,9 +80,14 @@ def _upsert(model, spec, fields, *, slug=False):
 def _teams_upsert(specs):
     users = users_by_email(emails=[email for spec in specs for email in spec.members or ()])
     for spec in specs:
-        team = _upsert(Team, spec, {"email": spec.email}, slug=True)
+        team = _upsert(Team, spec, {"email": spec.email, "notify": spec.notify}, slug=True)
         if spec.members is not None:
             team.members.set([users[email.lower()] for email in spec.members])
+
+
+def _owners_upsert(specs):
+    for spec in specs:
+        Owner.objects.update_or_create(email=spec.email, defaults={"departed": spec.departed})
 
 
 def _repositories_upsert(specs):

@@ -6,7 +6,7 @@ Only the listed fields are written: no probe facts, no ids, and never a secret v
 import yaml
 
 from inventory.locations import text_redact
-from inventory.models import Bot, Connector, Repository, Team
+from inventory.models import Bot, Connector, Owner, Repository, Team
 
 from .plan import member_key
 from .schema import CONNECTOR_RESERVED
@@ -41,6 +41,9 @@ def fleet_export():
         "bots": [_bot(bot) for bot in _by_name(Bot.objects.select_related("team").prefetch_related(
             "repositories", "credentials", "identities"))],
     }
+    owners = {owner.email: "departed" if owner.departed else "active" for owner in Owner.objects.order_by("email")}
+    if owners:
+        document["owners"] = owners
     body = yaml.dump(document, Dumper=_Dumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=110)
     return HEADER + body
@@ -58,6 +61,9 @@ def _compact(row, *optional):
 def _team(team):
     row = {"name": team.name, "email": team.email,
            "members": sorted({member_key(user) for user in team.members.all()})}
+    if team.notify:
+        row["notify"] = {key: team.notify[key] for key in ("webhook_url_env", "min_severity", "format")
+                         if key in team.notify}
     return _compact(row, "email")
 
 

@@ -12,12 +12,12 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.text import slugify
 
-from inventory.models import Bot, Connector, Repository, Team
+from inventory.models import Bot, Connector, Owner, Repository, Team
 
 from .errors import ManifestError, ManifestIssue
 
 CREATE, UPDATE, REMOVE = "+", "~", "-"
-ENTITIES = ("user", "team", "repository", "connector", "bot", "credential", "identity")
+ENTITIES = ("user", "team", "repository", "connector", "bot", "credential", "identity", "owner")
 ABSENT = object()  # a connector option set on one side only
 
 
@@ -85,6 +85,7 @@ def fleet_plan(*, manifest):
     changes += _diff_named("bot", manifest.bots, bots.values(), _bot_state)
     for spec in manifest.bots:
         changes += _bot_children(spec, bots.get(spec.name))
+    changes += _owners_diff(manifest.owners)
     _check_slugs(manifest, changes)
     return Plan(manifest.source, tuple(changes))
 
@@ -147,8 +148,26 @@ def _bot_children(spec, bot):
         yield Change(REMOVE, "identity", f"{spec.name}/{kind}:{ref}", pk=identities[kind, ref].pk, bot=spec.name)
 
 
+def _owners_diff(specs):
+    """Owners are managed only when the file has an `owners:` section (keyed by email)."""
+    if specs is None:
+        return []
+    existing = {owner.email: owner for owner in Owner.objects.all()}
+    changes = []
+    for spec in specs:
+        owner = existing.pop(spec.email, None)
+        if owner is None:
+            changes.append(Change(CREATE, "owner", spec.email, spec=spec,
+                                  note=" (departed)" if spec.departed else ""))
+        elif owner.departed != spec.departed:
+            changes.append(Change(UPDATE, "owner", spec.email, (FieldDiff("departed", owner.departed, spec.departed),),
+                                  spec=spec))
+    changes += [Change(REMOVE, "owner", email, pk=existing[email].pk) for email in sorted(existing)]
+    return changes
+
+
 def _team_state(team, spec, users):
-    old, new = {"email": team.email}, {"email": spec.email}
+    old, new = {"email": team.email, "notify": team.notify or {}}, {"email": spec.email, "notify": spec.notify}
     if spec.members is not None:  # membership is managed only when the file lists it
         old["members"] = sorted(member_key(user) for user in team.members.all())
         new["members"] = sorted(member_key(users[e.lower()]) if e.lower() in users else e.lower()

@@ -5,6 +5,7 @@ team and repositories must be declared in the same file).
 """
 
 import math
+import re
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -24,11 +25,17 @@ from .specs import (
     CredentialSpec,
     IdentitySpec,
     Manifest,
+    OwnerSpec,
     RepositorySpec,
     TeamSpec,
 )
 
-SECTIONS = ("teams", "repositories", "connectors", "bots")
+SECTIONS = ("teams", "repositories", "connectors", "bots", "owners")
+NOTIFY_FIELDS = ("webhook_url_env", "min_severity", "format")
+NOTIFY_FORMATS = ("json", "slack")
+NOTIFY_SEVERITIES = ("critical", "high", "medium", "low", "info")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
+OWNER_STANDINGS = ("active", "departed")
 # Connector options are free-form JSON; these known ones are type-checked when present.
 CONNECTOR_OPTION_TYPES = {
     "aws": {"regions": "str_list", "assume_role": "str_or_null", "endpoint_url": "str_or_null",
@@ -85,11 +92,70 @@ class _Validator:
             sections["repositories"], self.repository, "repository", Repository)
         connectors, _ = self._named(sections["connectors"], self.connector, "connector", Connector)
         bots, _ = self._named(sections["bots"], self.bot, "bot", Bot)
+        owners = self.owners(top)
         if self.issues:
             raise ManifestError(self.issues)
-        return Manifest(self.source, teams, repositories, connectors, bots)
+        return Manifest(self.source, teams, repositories, connectors, bots, owners)
 
     def _items(self, reader, key):
+        if key == "owners":
+            return []  # a mapping, read by owners()
+        return self._list_items(reader, key)
+
+    def owners(self, top):
+        """`owners: {email: departed | active}` (or `{email: {active: false}}`); None when absent."""
+        data = top.data.get("owners")
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            top.fail("owners", f"expected a mapping of email to departed or active, got {Reader.kind_of(data)}")
+            return None
+        specs, seen = [], set()
+        for email, standing in data.items():
+            path, line = f"owners.{email}", data.line_of(email) if hasattr(data, "line_of") else None
+            if not isinstance(email, str) or (problem := self._email(email)):
+                self.error(line, path, problem if isinstance(email, str) else "owner keys must be email addresses")
+                continue
+            if email.lower() in seen:
+                self.error(line, path, f"duplicate owner '{email}'")
+                continue
+            seen.add(email.lower())
+            if isinstance(standing, dict):
+                r = Reader(self, standing, path)
+                r.only("active")
+                active = r.boolean("active", default=True)
+                if not r.ok or active is None:
+                    continue
+                departed = not active
+            elif standing in OWNER_STANDINGS:
+                departed = standing == "departed"
+            else:
+                self.error(line, path, f"expected departed, active or {{active: false}}, got {standing!r}"[:200])
+                continue
+            specs.append(OwnerSpec(email.lower(), departed, path, line or 0))
+        return tuple(specs)
+
+    def notify(self, r):
+        """A team's `notify: {webhook_url_env: NAME, min_severity: high, format: json|slack}`; {} when absent."""
+        data = r.data.get("notify")
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            r.fail("notify", f"expected a mapping with {', '.join(NOTIFY_FIELDS)}, got {Reader.kind_of(data)}")
+            return None
+        n = Reader(self, data, r.path("notify"))
+        n.only(*NOTIFY_FIELDS)
+        env = n.string("webhook_url_env", required=True, max_length=100,
+                       check=lambda v: None if ENV_NAME.match(v) else
+                       "must name an environment variable (letters, digits, _), never hold the URL")
+        severity = n.choice("min_severity", NOTIFY_SEVERITIES, default="high", label="severity")
+        fmt = n.choice("format", NOTIFY_FORMATS, default="json", label="format")
+        if not n.ok:
+            r.ok = False
+            return None
+        return {"webhook_url_env": env, "min_severity": severity, "format": fmt}
+
+    def _list_items(self, reader, key):
         """Each mapping in the list under `key`, as a Reader (non-mappings are reported)."""
         items = reader.list(key, default=LineList(reader.line))
         readers = []
@@ -133,13 +199,15 @@ class _Validator:
         return tuple(specs), names
 
     def team(self, r):
-        r.only("name", "email", "members")
+        r.only("name", "email", "members", "notify")
         name = r.string("name", required=True, max_length=_max(Team, "name"))
         email = r.string("email", default="", max_length=_max(Team, "email"), check=self._email)
         members = r.string_list("members", default=None, check=self._member, unique="member",
                                 casefold=True)
+        notify = self.notify(r)
         if r.ok:
-            return TeamSpec(name, email, None if members is None else tuple(members), r.prefix, r.line)
+            return TeamSpec(name, email, None if members is None else tuple(members), r.prefix, r.line,
+                            notify=notify)
         return None
 
     def repository(self, r):

@@ -10,6 +10,18 @@ class TeamSpec:
     members: tuple[str, ...] | None  # None: the file does not manage membership
     path: str = ""
     line: int = 0
+    # {"webhook_url_env": NAME, "min_severity": "high", "format": "json"|"slack"}, or {} (no webhook)
+    notify: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class OwnerSpec:
+    """One entry of the top-level `owners:` mapping: an owner's email and whether they left."""
+
+    email: str
+    departed: bool
+    path: str = ""
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,3 +84,4 @@ class Manifest:
     repositories: tuple[RepositorySpec, ...] = ()
     connectors: tuple[ConnectorSpec, ...] = ()
     bots: tuple[BotSpec, ...] = ()
+    owners: tuple[OwnerSpec, ...] | None = None  # None: the file does not manage owners

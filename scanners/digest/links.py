@@ -24,3 +24,7 @@ def link_findings(*, team: str | None = None) -> str:
 def link_digest(*, team_slug: str | None = None, week: str) -> str:
     path = f"/digest/{quote(team_slug)}/" if team_slug else "/digest/"
     return f"{_base()}{path}?week={quote(week)}"
+
+
+def link_runs() -> str:
+    return f"{_base()}/runs/"

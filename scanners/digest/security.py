@@ -25,6 +25,7 @@ from .selectors import (
     open_counts,
     probes_failed,
 )
+from .triage import triage_section
 from .weeks import Week
 
 RISKIEST = 10
@@ -82,5 +83,6 @@ def security_summary_build(*, week: Week, now: datetime | None = None) -> dict:
         "teams_overdue": [{"team": t, "overdue": n}
                           for t, n in sorted(per_team.items(), key=lambda i: (-i[1], i[0]))[:TEAMS_OVERDUE]],
         "failed_probes": probes_failed(week=week),
+        "triage": triage_section(week=week, now=now),
         "links": {"findings": link_findings(), "preview": link_digest(week=week.label)},
     }

@@ -27,6 +27,7 @@ from .asof import (
     findings_open_at,
 )
 from .links import link_bot, link_digest, link_finding, link_findings
+from .triage import triage_section
 from .weeks import Week
 
 # Evidence keys a digest may show: redacted previews only, never raw values.
@@ -190,6 +191,7 @@ def team_digest_build(*, team: Team, week: Week, now: datetime | None = None) ->
         "still_open": still_open, "opened": opened, "resolved": resolved,
         "movers": movers, "overdue": overdue, "failed_probes": failed,
         "bots": bots_standing(bots.filter(status=Bot.Status.ACTIVE), moment=moment),
+        "triage": triage_section(week=week, team=team, now=now),
         "totals": {"bots": bots.filter(status=Bot.Status.ACTIVE).count(),
                    "credentials": Credential.objects.filter(bot__in=bots).count()},
         "all_clear": not (sum(counts.values()) or opened["count"] or overdue or failed),

@@ -88,4 +88,29 @@ def bot_no_owner(_obs, ctx):
             yield Hit(subject=bot_key(bot.pk), bot_id=bot.pk, evidence={"team": bot.team.name})
 
 
-CHECKS = [credential_outside_secrets_manager, credential_shared, credential_no_rotation_policy, bot_no_owner]
+@check(
+    id="inventory.bot.owner_departed", severity=Severity.HIGH, category=Category.INVENTORY_GAP,
+    title="Bot's owner has left",
+    remediation="Hand the bot to a current owner (owner in the fleet manifest), rotate the credentials the "
+                "departed owner could reach, or retire the bot.",
+    owasp="NHI1",
+)
+def bot_owner_departed(_obs, ctx):
+    """Owner marked departed in the manifest (high), or not an active BotAudit user (medium)."""
+    fleet = ctx.fleet
+    for bot in fleet.bots.values():
+        owner = bot.owner_email.lower()
+        if bot.status != Bot.Status.ACTIVE or not owner:
+            continue
+        if owner in fleet.departed_owners:
+            reason, severity = "marked departed in the fleet manifest", Severity.HIGH
+        elif owner not in fleet.active_users:
+            reason, severity = "not an active BotAudit user", Severity.MEDIUM
+        else:
+            continue
+        yield Hit(subject=bot_key(bot.pk), bot_id=bot.pk, severity=severity,
+                  evidence={"owner": bot.owner_email, "reason": reason, "team": bot.team.name})
+
+
+CHECKS = [credential_outside_secrets_manager, credential_shared, credential_no_rotation_policy, bot_no_owner,
+          bot_owner_departed]

@@ -59,6 +59,19 @@ def findings_open_counts(*, user) -> dict:
     return {"severity": by_sev, "category": by_cat, "total": sum(by_sev.values())}
 
 
+def findings_overdue_per_team(*, user, now=None) -> list[dict]:
+    """[{"team", "slug", "overdue"}] over the teams the user may see (every one, 0 included), most
+    overdue first: one query (after the role check)."""
+    from inventory.selectors import teams_visible_to
+
+    from ..sla import overdue_q
+
+    teams = teams_visible_to(user).annotate(
+        overdue=Count("bots__findings", filter=overdue_q(now=now, prefix="bots__findings__")))
+    rows = [{"team": t.name, "slug": t.slug, "overdue": t.overdue} for t in teams]
+    return sorted(rows, key=lambda r: (-r["overdue"], r["team"]))
+
+
 def findings_weekly(*, user, weeks: int = 12, now=None) -> list[dict]:
     """Findings opened (first seen) and resolved per week for the last `weeks` weeks, oldest first."""
     now = now or timezone.now()

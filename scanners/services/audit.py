@@ -27,6 +27,7 @@ from .. import registry
 from ..context import ProbeContext, facts_load
 from ..models import AuditRun, ProbeRun
 from ..scoring import bot_scores_compute
+from .acceptance import findings_acceptance_expire
 from .findings import Draft, findings_reconcile, findings_upsert
 from .locks import scope_lock
 from .plan import audit_run_plan, connector_scope, unit_of, units_sweep
@@ -272,11 +273,23 @@ def audit_run_finish(*, audit_run_id: int, error: str = "") -> AuditRun:
         else:
             run.status = AuditRun.Status.PARTIAL
         units_sweep(run=run)
+        findings_acceptance_expire()  # an expired acceptance is scored again from this audit on
         bot_scores_compute(audit_run=run)
         run.finished = timezone.now()
         run.error = error
         run.save(update_fields=["status", "finished", "error"])
+        transaction.on_commit(lambda: _notify(run.pk))
     return run
+
+
+def _notify(audit_run_id: int) -> None:
+    """Queue the webhooks of a finished audit (scanners/notify); nothing when none is configured."""
+    from ..notify.tasks import audit_webhooks_enqueue
+
+    try:
+        audit_webhooks_enqueue(audit_run_id=audit_run_id)
+    except Exception:  # the audit is finished and committed; a webhook that cannot be queued is logged
+        log.exception("webhooks of audit #%s could not be queued", audit_run_id)
 
 
 def audit_run_abort(*, audit_run_id: int, error: str) -> AuditRun:

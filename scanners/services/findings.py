@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import ACTIVE_STATUSES, Finding, ProbeRun
+from ..models import RECONCILED_STATUSES, Finding, ProbeRun
 from ..registry import Check, Hit
 
 OPEN = Finding.Status.OPEN
@@ -121,7 +121,8 @@ def finding_upsert(*, check: Check, hit: Hit, scope: str, probe_run: ProbeRun | 
 def findings_reconcile(*, probe_run: ProbeRun, hold=None) -> int:
     """Resolve active findings in the probe's scope that it did not see again.
 
-    Only after an `ok` probe: a failed or partial probe resolves nothing. False positives stay.
+    Only after an `ok` probe: a failed or partial probe resolves nothing. False positives stay;
+    accepted findings are resolved too (the accepted risk went away).
     "Not seen again" is by time: last seen before this probe started. So a concurrent run of the same
     scope that saw a finding after this probe began is never overruled by this probe's older view
     (the pipeline also serialises each scope's upsert + reconcile with a lock). `hold` (the kind's
@@ -129,7 +130,7 @@ def findings_reconcile(*, probe_run: ProbeRun, hold=None) -> int:
     """
     if probe_run.status != ProbeRun.Status.OK:
         return 0
-    stale = list(Finding.objects.filter(scope=probe_run.scope, status__in=ACTIVE_STATUSES,
+    stale = list(Finding.objects.filter(scope=probe_run.scope, status__in=RECONCILED_STATUSES,
                                         last_seen__lt=probe_run.started).exclude(last_probe_run=probe_run))
     return findings_resolve(findings=stale, hold=hold, reason=f"not seen again in audit #{probe_run.audit_run_id}")
 
@@ -158,17 +159,24 @@ TRIAGE_STATUSES = {
     "acknowledge": Finding.Status.ACKNOWLEDGED,
     "false_positive": Finding.Status.FALSE_POSITIVE,
     "reopen": Finding.Status.OPEN,
+    "accept": Finding.Status.ACCEPTED,  # with a date and an approver: services/acceptance.py
 }
 
 
-def findings_triage(*, finding_ids: Iterable[int], action: str, user, reason: str) -> int:
-    """Set the status of findings by hand, with a required reason; recorded in the audit log."""
+def findings_triage(*, finding_ids: Iterable[int], action: str, user, reason: str,
+                    until=None, approver=None) -> int:
+    """Set the status of findings by hand, with a required reason; recorded in the audit log.
+    `accept` also needs `until` (a date) and `approver` (an auditor)."""
     from inventory.models import AuditLogEntry
+
+    from .acceptance import findings_accept
 
     if action not in TRIAGE_STATUSES:
         raise ValueError(f"unknown triage action {action!r}")
     if not reason or not reason.strip():
         raise ValueError("a reason is required to triage a finding")
+    if action == "accept":
+        return findings_accept(finding_ids=finding_ids, user=user, reason=reason, until=until, approver=approver)
     ids = list(finding_ids)
     now = timezone.now()
     with transaction.atomic():
@@ -178,6 +186,8 @@ def findings_triage(*, finding_ids: Iterable[int], action: str, user, reason: st
             status_changed_at=now,
             status_reason=reason.strip(),
             resolved_at=None,
+            accepted_until=None,
+            accepted_by=None,
         )
         AuditLogEntry.objects.create(
             user=user, action=f"finding.{action}", target=",".join(map(str, ids))[:500],

@@ -27,7 +27,7 @@ from django.utils import timezone
 from inventory.locations import text_redact
 
 from .. import registry
-from ..models import ACTIVE_STATUSES, AuditRun, Finding, ProbeRun
+from ..models import RECONCILED_STATUSES, AuditRun, Finding, ProbeRun
 from .findings import findings_resolve
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def units_sweep(*, run: AuditRun) -> int:
         if any(pr.status != ProbeRun.Status.OK for pr in runs) or any(pr.started is None for pr in runs):
             continue
         prefix = f"connector:{connector_id}"
-        stale = (Finding.objects.filter(status__in=ACTIVE_STATUSES, last_seen__lt=min(pr.started for pr in runs))
+        stale = (Finding.objects.filter(status__in=RECONCILED_STATUSES, last_seen__lt=min(pr.started for pr in runs))
                  .filter(scope__startswith=prefix).exclude(scope__in={pr.scope for pr in runs}))
         stale = [f for f in stale if f.scope == prefix or f.scope.startswith(prefix + ":")]
         if stale:

@@ -14,9 +14,11 @@ from .locks import scope_lock
 AUDIT_TASK_NAME = "botaudit: audit the fleet"
 DIGEST_TASK_NAME = "botaudit: weekly digest"
 REAPER_TASK_NAME = "botaudit: end stale audits"
+ACCEPTANCE_TASK_NAME = "botaudit: reopen expired risk acceptances"
 AUDIT_TASK = "botaudit.audit_fleet"
 DIGEST_TASK = "botaudit.digest.send_weekly_digests"
 REAPER_TASK = "botaudit.reap_stale_runs"
+ACCEPTANCE_TASK = "botaudit.expire_risk_acceptances"
 # Task paths of earlier releases (before tasks had explicit names) -> the names beat must send now.
 MOVED_TASKS = {
     "scanners.tasks.audit_fleet": AUDIT_TASK,
@@ -73,9 +75,11 @@ def schedules_setup() -> list[tuple[str, bool]]:
         every = interval_get(every=settings.BOTAUDIT_AUDIT_INTERVAL_HOURS, period=IntervalSchedule.HOURS)
         reaper_every = interval_get(every=settings.BOTAUDIT_REAPER_INTERVAL_SECONDS, period=IntervalSchedule.SECONDS)
         monday = crontab_get(minute="0", hour="8", day_of_week="1")  # Monday 08:00
+        daily = crontab_get(minute="5", hour="0")  # every day 00:05, just after a date has passed
         results = [
             _ensure(name=AUDIT_TASK_NAME, task=AUDIT_TASK, interval=every),
             _ensure(name=DIGEST_TASK_NAME, task=DIGEST_TASK, crontab=monday),
             _ensure(name=REAPER_TASK_NAME, task=REAPER_TASK, interval=reaper_every),
+            _ensure(name=ACCEPTANCE_TASK_NAME, task=ACCEPTANCE_TASK, crontab=daily),
         ]
     return [(p.name, created) for p, created in results]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from scanners.services.findings import finding_fingerprint
 
-BEFORE = [("scanners", "0005_explicit_task_names")]
+BEFORE = [("scanners", "0005_explicit_task_names"), ("inventory", "0001_initial")]  # the inventory of that time
 AFTER = [("scanners", "0006_stable_subjects")]
 
 
@@ -20,6 +20,21 @@ def migrate(targets):
     executor.loader.build_graph()
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
+
+
+def migrate_latest():
+    """Every app's latest migrations: the schema the live models need."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture(autouse=True)
+def _back_to_latest():
+    """After the test, migrate forward to the latest migrations again: later migrations (columns added
+    after AFTER) must exist for every test that runs after this one."""
+    yield
+    migrate_latest()
 
 
 @pytest.mark.django_db(transaction=True)

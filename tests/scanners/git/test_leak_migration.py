@@ -14,7 +14,7 @@ from scanners.redaction import secret_fingerprint
 from scanners.services.findings import finding_fingerprint
 from tests.scanners.git.gitrepo import Repo, github_pat
 
-BEFORE = [("scanners", "0004_git_leak_confidence")]
+BEFORE = [("scanners", "0004_git_leak_confidence"), ("inventory", "0001_initial")]  # the inventory of that time
 AFTER = [("scanners", "0005_git_findings_per_secret")]
 SFP = "a1" * 32
 OTHER = "b2" * 32
@@ -28,9 +28,19 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
-def latest():
+def migrate_latest():
+    """Every app's latest migrations: the schema the live models need."""
     executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture(autouse=True)
+def _back_to_latest():
+    """After the test, migrate forward to the latest migrations again: later migrations (columns added
+    after AFTER) must exist for every test that runs after this one."""
+    yield
+    migrate_latest()
 
 
 def old_evidence(*, repo, file, sfp=SFP, at_head=False, **extra):
@@ -138,7 +148,7 @@ def test_after_the_migration_an_audit_updates_the_rekeyed_finding(tmp_path):
             fingerprint=finding_fingerprint(check_id="git.secret.leaked", subject=subject), first_seen=now,
             last_seen=now, status_reason="test fixture" if status != "open" else "")
     migrate(AFTER)
-    migrate(latest())  # the audit below runs the current models (later migrations add columns)
+    migrate_latest()  # the live audit below needs the live models' schema
     Connector.objects.create(name="git", kind="git", options={"repositories": ["*"]})
     probe = audit_run_in_process(connector_names=["git"]).probe_runs.get(kind="git")
     assert probe.status == "ok", probe.error
