@@ -152,6 +152,8 @@ CELERY_TASK_ROUTES = {
     "botaudit.reap_stale_runs": {"queue": "audit"},
     "botaudit.run_probe": {"queue": "audit"},  # each unit's queue is set when it is queued
     "botaudit.digest.*": {"queue": "digest"},
+    "botaudit.notify.*": {"queue": "digest"},  # webhooks after each audit (scanners/notify)
+    "botaudit.expire_risk_acceptances": {"queue": "audit"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
@@ -226,7 +228,6 @@ BOTAUDIT_SECURITY_WEBHOOK_FORMAT = env.str("BOTAUDIT_SECURITY_WEBHOOK_FORMAT", d
 BOTAUDIT_WEBHOOK_ALLOW_INSECURE = env.bool("BOTAUDIT_WEBHOOK_ALLOW_INSECURE", default=False)
 BOTAUDIT_WEBHOOK_TIMEOUT = env.float("BOTAUDIT_WEBHOOK_TIMEOUT", default=10)
 BOTAUDIT_WEBHOOK_MAX_RETRIES = env.int("BOTAUDIT_WEBHOOK_MAX_RETRIES", default=5)
-CELERY_TASK_ROUTES = {"botaudit.notify.send_audit_webhook": {"queue": "digest"}}
 
 # Vault / OpenBao probe (scanners/vault): thresholds and request concurrency.
 BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)

@@ -51,3 +51,25 @@ def units_rollup(run, kind: str):
                 counts[key] = counts.get(key, 0) + value
     return SimpleNamespace(status=status, error="\n".join(u.error for u in units if u.error), counts=counts,
                            units=units, api_calls=sum(u.api_calls for u in units))
+
+
+def units_view(run, *, kind: str):
+    """The probe runs of `kind` in audit `run` (one per unit: `<account>/iam`, `<account>/<region>`)
+    seen as one: the worst status, every unit's error, summed calls and per-operation counts, merged
+    facts, and their scopes. For tests written against the whole connector's result."""
+    from types import SimpleNamespace
+
+    from scanners.context import facts_merge
+
+    units = list(run.probe_runs.filter(kind=kind).order_by("pk"))
+    assert units, f"audit #{run.pk} has no {kind} probe run"
+    rank = ["ok", "partial", "failed", "pending", "running"]
+    by_op: dict[str, int] = {}
+    for u in units:
+        for op, n in (u.counts or {}).get("api_calls_by_operation", {}).items():
+            by_op[op] = by_op.get(op, 0) + n
+    return SimpleNamespace(
+        units=units, status=max((u.status for u in units), key=rank.index),
+        error="\n".join(u.error for u in units if u.error), api_calls=sum(u.api_calls for u in units),
+        counts={"api_calls_by_operation": by_op}, facts=facts_merge(u.facts for u in units),
+        scopes=[u.scope for u in units])

@@ -4,6 +4,7 @@ from devtools.demo_aws import aws_demo_seed
 from inventory.models import Bot, Connector, Credential, Identity, Team
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import units_view
 
 ACCOUNT = "123456789012"
 
@@ -26,7 +27,7 @@ def test_demo_seed_is_idempotent_and_plants_findings(db, aws):
     assert first.startswith("aws demo: 5 roles, 1 users, 4 secrets") and "left out" in first
     assert second.startswith("aws demo: 5 roles")
     assert len(aws.iam.list_access_keys(UserName="keybot")["AccessKeyMetadata"]) == 2  # not 4
-    probe = audit_run_in_process(connector_names=["demo-aws"]).probe_runs.get(kind="aws")
+    probe = units_view(audit_run_in_process(connector_names=["demo-aws"]), kind="aws")
     assert probe.status == ProbeRun.Status.OK, probe.error
     checks = set(Finding.objects.values_list("check_id", flat=True))
     for check_id in ("aws.policy.admin", "aws.policy.privilege_escalation", "aws.policy.reads_other_bots_secrets",

@@ -12,12 +12,13 @@ from scanners.aws.model import Principal
 from scanners.models import Finding, ProbeRun
 from scanners.redaction import secret_fingerprint
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import units_view
 
 ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
 def _probe(run):
-    return run.probe_runs.get(kind="aws")
+    return units_view(run, kind="aws")
 
 
 def _use_key(monkeypatch, key):
@@ -122,7 +123,9 @@ def test_assume_role_with_external_id(aws, aws_connector):
     aws_connector.save()
     probe = _probe(audit_run_in_process(connector_names=["aws-test"]))
     assert probe.status == ProbeRun.Status.OK, probe.error
-    assert probe.counts["api_calls_by_operation"]["AssumeRole"] == 1
+    # each unit (`<account>/iam`, `<account>/us-east-1`) runs in its own task: one AssumeRole per unit
+    assert probe.counts["api_calls_by_operation"]["AssumeRole"] == len(probe.units) == 2
+    assert all(u.counts["api_calls_by_operation"]["AssumeRole"] == 1 for u in probe.units)
     assert not Finding.objects.filter(check_id="aws.role.trust_any_principal").exists()
 
 

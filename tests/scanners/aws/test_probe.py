@@ -9,6 +9,7 @@ from inventory.models import Credential
 from scanners.models import Finding, ProbeRun
 from scanners.redaction import redact, secret_fingerprint
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import units_view
 
 from . import scenario
 from .stubs import stub_last_accessed
@@ -22,7 +23,7 @@ def account(aws, aws_connector, make_bot, make_credential, monkeypatch, settings
 
 
 def _aws_probe(run):
-    return run.probe_runs.get(kind="aws")
+    return units_view(run, kind="aws")
 
 
 def test_every_check_fires_on_its_subject_and_clean_principals_stay_clean(account):
@@ -31,7 +32,7 @@ def test_every_check_fires_on_its_subject_and_clean_principals_stay_clean(accoun
     probe = _aws_probe(run)
     assert probe.status == ProbeRun.Status.OK, probe.error
     found = defaultdict(set)
-    for f in Finding.objects.filter(scope=probe.scope):
+    for f in Finding.objects.filter(scope__in=probe.scopes):
         found[f.check_id].add(f.subject)
     want = scenario.expected(account)
     legacy_keys = found.pop("aws.key.stale"), found.pop("aws.key.unused")
@@ -41,7 +42,7 @@ def test_every_check_fires_on_its_subject_and_clean_principals_stay_clean(accoun
         assert len(subjects) == 2 and all(s.startswith(scenario.iam_arn("user", "legacy-bot")) for s in subjects)
     for clean in (account["clean_role"], account["clean_secret"], account["deny_role"]):
         assert not Finding.objects.filter(subject=clean).exists(), clean
-    assert {f.evidence.get("account") for f in Finding.objects.filter(scope=probe.scope)} == {scenario.ACCOUNT}
+    assert {f.evidence.get("account") for f in Finding.objects.filter(scope__in=probe.scopes)} == {scenario.ACCOUNT}
 
 
 def test_findings_are_attributed_and_severity_escalates(account):

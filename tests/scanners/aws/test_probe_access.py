@@ -8,6 +8,7 @@ import pytest
 from inventory.models import Connector, Identity
 from scanners.models import Finding, ProbeRun
 from scanners.services.audit import audit_run_in_process
+from tests.helpers import units_view
 
 from .conftest import ACCOUNT
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _run(name="aws-test"):
-    probe = audit_run_in_process(connector_names=[name]).probe_runs.get(kind="aws")
+    probe = units_view(audit_run_in_process(connector_names=[name]), kind="aws")
     assert probe.status == ProbeRun.Status.OK, probe.error
     return probe
 
@@ -73,7 +74,7 @@ def test_cross_account_trust_and_the_trusted_accounts_option(aws, aws_connector)
 def test_bad_trusted_accounts_option_names_it(db, aws):
     Connector.objects.create(name="bad-trust", kind="aws", options={"endpoint_url": aws.url,
                                                                      "trusted_accounts": ["12345"]})
-    probe = audit_run_in_process(connector_names=["bad-trust"]).probe_runs.get(kind="aws")
+    probe = units_view(audit_run_in_process(connector_names=["bad-trust"]), kind="aws")
     assert probe.status == ProbeRun.Status.FAILED
     assert "bad-trust" in probe.error and "trusted_accounts" in probe.error
 
