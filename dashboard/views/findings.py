@@ -16,6 +16,7 @@ from dashboard.finding_history import finding_history
 from dashboard.spreadsheet import csv_lines
 from dashboard.tables_findings import AuditRunTable, FindingTable
 from dashboard.views.fleet import PerPageMixin, UserFilterMixin
+from dashboard.views.parts import CachedPartsMixin
 from inventory.selectors import user_is_auditor
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
@@ -25,10 +26,11 @@ def _findings(user):
     return findings_visible_to(user).select_related("bot", "bot__team").order_by("-id")
 
 
-class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+class FindingListView(CachedPartsMixin, UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
     table_class = FindingTable
     filterset_class = FindingFilter
     template_name = "dashboard/finding_list.html"
+    head_template = "dashboard/_finding_list_head.html"
 
     def get_queryset(self):
         return _findings(self.request.user)
@@ -36,9 +38,8 @@ class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterVie
     def get_table_kwargs(self):
         return {} if user_is_auditor(self.request.user) else {"exclude": ("pk",)}
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(can_triage=user_is_auditor(self.request.user), triage_form=TriageForm(),
-                                         **kwargs)
+    def shell_context(self):
+        return {"can_triage": user_is_auditor(self.request.user), "triage_form": TriageForm()}
 
 
 def finding_detail(request, pk):
