@@ -18,6 +18,7 @@ from inventory.selectors import user_is_auditor
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "botaudit:generation"
+SCOPE_ALL = "all"  # auditors (and admins): every team
 
 
 def generation() -> int:
@@ -56,7 +57,7 @@ def scope_key(user) -> str:
     key = getattr(user, "_botaudit_scope", None)  # once per request (the user object is per request)
     if key is None:
         if user_is_auditor(user):
-            key = "all"
+            key = SCOPE_ALL
         else:
             team_ids = sorted(user.teams.values_list("pk", flat=True)) if user.is_authenticated else []
             key = "teams:" + ",".join(map(str, team_ids))

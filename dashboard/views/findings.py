@@ -9,6 +9,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
 from dashboard.actions import audit_request, findings_triage_visible
+from dashboard.cache import SCOPE_ALL, scope_key
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.exports_log import csv_response, export_filtered
 from dashboard.filters_findings import FindingFilter, TriageForm
@@ -39,7 +40,8 @@ class FindingListView(CachedPartsMixin, UserFilterMixin, PerPageMixin, SingleTab
         return {} if user_is_auditor(self.request.user) else {"exclude": ("pk",)}
 
     def shell_context(self):
-        return {"can_triage": user_is_auditor(self.request.user), "triage_form": TriageForm()}
+        # the scope is the role check this request already made (triage itself checks the role again)
+        return {"can_triage": scope_key(self.request.user) == SCOPE_ALL, "triage_form": TriageForm()}
 
 
 def finding_detail(request, pk):
