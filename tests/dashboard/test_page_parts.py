@@ -42,7 +42,7 @@ def test_a_warm_list_page_builds_no_filter_set_queryset_or_table(client, world, 
         assert warm.status_code == cold.status_code == 200
         read = [q["sql"] for q in ctx.captured_queries]
         assert not [q for q in read if "inventory_bot" in q or "scanners_finding" in q or "DISTINCT" in q], read
-        assert len(read) <= 4, read  # the user, the role check, the viewer's teams (sessions: Redis)
+        assert len(read) <= 4, read  # the session, the user, the role check, the viewer's teams
         assert warm.content.count(b"<tr>") == cold.content.count(b"<tr>") > (1 if url != "/leaks/" else 0)
 
 
