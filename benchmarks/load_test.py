@@ -12,7 +12,9 @@ It prints PASS or FAIL per target of issue 11 (p95 under 300 ms on Overview and 
 Fleet and Findings, 0 errors; the contract is 50 users for 60 s) and exits 1 when one fails, and
 where the CPU went during the measured phase: this load generator, gunicorn (master and workers)
 and the rest of the machine (PostgreSQL, Redis, other jobs).
-Users are real sessions (a fifth auditors, the rest viewers spread over the teams); each user
+Users are real sessions (a fifth auditors, the rest viewers spread over the teams). First every
+user requests each URL once (the cold start after a data change: every page part is computed once
+per viewer scope; reported, its errors counted), then `--warmup` seconds of load, then each user
 loops over the pages with no think time by default (a closed loop: the hardest case), or waits
 `--think` seconds (exponentially distributed) between requests. Bounded: at most 200 users and
 600 seconds, and nothing but 127.0.0.1.
@@ -127,12 +129,14 @@ def server_start(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
-def user_loop(port, cookie, stop_at, think, results, errors, lock):
+def user_loop(port, cookie, stop_at, think, results, errors, lock, prime=False):
+    """Loop over the pages (a random variant of each) until stop_at; with `prime`, request every
+    variant of every page once and stop."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     rng = random.Random(cookie)
-    while time.monotonic() < stop_at:
-        for page, urls in PAGES.items():
-            url = rng.choice(urls)
+    while prime or time.monotonic() < stop_at:
+        for page, url in ([(p, u) for p, urls in PAGES.items() for u in urls] if prime
+                          else [(p, rng.choice(urls)) for p, urls in PAGES.items()]):
             start = time.perf_counter()
             try:
                 conn.request("GET", url, headers={"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"})
@@ -148,8 +152,10 @@ def user_loop(port, cookie, stop_at, think, results, errors, lock):
                 (results.setdefault(page, []) if ok else errors.setdefault(page, [])).append(took)
             if think:
                 time.sleep(rng.expovariate(1 / think))
-            if time.monotonic() >= stop_at:
+            if not prime and time.monotonic() >= stop_at:
                 break
+        if prime:
+            return
 
 
 def pct(values, q):
@@ -186,14 +192,14 @@ def main():
     server = server_start(port, opts.workers, opts.threads)
     try:
         lock = threading.Lock()
-        for _phase, length in (("warm-up", opts.warmup), ("measure", seconds)):
+        for phase, length in (("prime", 0), ("warm-up", opts.warmup), ("measure", seconds)):
             results, errors = {}, {}
             load_before = os.getloadavg()[0]
             server_pids = [server.pid, *children_of(server.pid)]
             cpu_before = (resource.getrusage(resource.RUSAGE_SELF), cpu_seconds(server_pids), machine_busy_seconds())
             stop_at = time.monotonic() + length
-            threads = [threading.Thread(target=user_loop, args=(port, c, stop_at, opts.think, results, errors, lock))
-                       for _role, c in cookies]
+            threads = [threading.Thread(target=user_loop, args=(port, c, stop_at, opts.think, results, errors, lock,
+                                                                phase == "prime")) for _role, c in cookies]
             started = time.perf_counter()
             for t in threads:
                 t.start()
@@ -203,6 +209,13 @@ def main():
             own = resource.getrusage(resource.RUSAGE_SELF)
             cpu = ((own.ru_utime + own.ru_stime) - (cpu_before[0].ru_utime + cpu_before[0].ru_stime),
                    cpu_seconds(server_pids) - cpu_before[1], machine_busy_seconds() - cpu_before[2])
+            if phase == "prime":
+                primed = [v for values in results.values() for v in values]
+                prime_errors = sum(len(v) for v in errors.values())
+                prime_report = (f"cold start: each user requested every URL once ({len(primed)} requests, "
+                                f"{len(PAGES)} pages, {sum(map(len, PAGES.values()))} URLs) in {wall:.1f} s, "
+                                f"slowest {max(primed, default=0) * 1000:.0f} ms, {prime_errors} errors; then "
+                                f"{opts.warmup:.0f} s of warm-up load before measuring")
         print(f"{users} users ({sum(r == 'auditor' for r, _ in cookies)} auditors), {seconds:.0f} s, gunicorn "
               f"--workers {opts.workers} --threads {opts.threads}, think {opts.think} s, {os.cpu_count()} cores, "
               f"load average "
@@ -217,6 +230,7 @@ def main():
                   f"{pct(values, 95):.0f} | {pct(values, 99):.0f} | {len(errors.get(page, []))} |")
         total = sum(len(v) for v in results.values())
         error_count = sum(len(v) for v in errors.values())
+        print(f"\n{prime_report}")
         print(f"\nall pages: {total} requests, {total / wall:.1f} req/s, {error_count} errors")
         client, served, busy = cpu
         rest = busy - client - served
@@ -225,7 +239,7 @@ def main():
               f"({100 * client / cores:.0f} %), gunicorn {served:.1f} s ({100 * served / cores:.0f} %), "
               f"everything else {rest:.1f} s ({100 * rest / cores:.0f} %); gunicorn "
               f"{1000 * served / max(total + error_count, 1):.1f} ms CPU per request")
-        sys.exit(0 if verdicts_print(results, error_count, users=users, seconds=seconds) else 1)
+        sys.exit(0 if verdicts_print(results, error_count + prime_errors, users=users, seconds=seconds) else 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
