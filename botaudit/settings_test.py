@@ -12,6 +12,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 from .settings import *  # noqa: E402,F403
 
+# A new database connection per request and task, as threads in the tests (Celery worker, live
+# server) would otherwise keep theirs open and block dropping the test database at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast users in tests
 
 if "devtools" not in INSTALLED_APPS:  # noqa: F405

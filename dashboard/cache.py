@@ -12,12 +12,14 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from inventory.selectors import user_is_auditor
 
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "botaudit:generation"
+SCOPE_ALL = "all"  # auditors (and admins): every team
 
 
 def generation() -> int:
@@ -56,7 +58,7 @@ def scope_key(user) -> str:
     key = getattr(user, "_botaudit_scope", None)  # once per request (the user object is per request)
     if key is None:
         if user_is_auditor(user):
-            key = "all"
+            key = SCOPE_ALL
         else:
             team_ids = sorted(user.teams.values_list("pk", flat=True)) if user.is_authenticated else []
             key = "teams:" + ",".join(map(str, team_ids))
@@ -72,10 +74,11 @@ def page_cache_key(*parts) -> str:
 def cached(*, name: str, user, params: str = "", compute):
     """`compute()`'s value for this scope, generation and parameters; computed once per generation.
     The generation is read before computing, so a value computed while a write lands is stored
-    under the old generation, where nobody looks any more."""
+    under the old generation, where nobody looks any more. Keyed by the day too: pages show ages,
+    SLA days left and overdue counts that change as days pass, with no write to bump the generation."""
     if not settings.BOTAUDIT_PAGE_CACHE_SECONDS:
         return compute()
-    key = page_cache_key(name, scope_key(user), generation(), params)
+    key = page_cache_key(name, scope_key(user), generation(), f"{timezone.localdate().isoformat()}|{params}")
     value = cache.get(key)
     if value is None:
         value = compute()

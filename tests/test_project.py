@@ -141,3 +141,24 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
                 if line.strip() and not line.lstrip().startswith("#")]
     assert commands[-1] == "exec make test"
     assert not any(word in ("apt-get", "pip", "pip3") for c in commands for word in c.split())
+
+
+def test_production_keeps_database_connections_and_sessions_stay_in_the_database():
+    """Issue 11's load figures depend on it: a new PostgreSQL connection per request cost more CPU
+    than the page itself. SQLite keeps Django's default; the URL's own conn_max_age wins. Sessions
+    stay in the database (cached_db saved too little to measure under load, and a Redis outage would
+    then fail every login, logout and page)."""
+    show = ("from django.conf import settings as s; d = s.DATABASES['default']; "
+            "print(d['CONN_MAX_AGE'], d.get('CONN_HEALTH_CHECKS'), s.SESSION_ENGINE)")
+    base = {"DJANGO_DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/2"}
+    pg, db = "postgres://postgres@127.0.0.1:5432/x", "django.contrib.sessions.backends.db"
+    cases = [
+        ({"DATABASE_URL": pg}, f"600 True {db}"),
+        ({"DATABASE_URL": pg, "DATABASE_CONN_MAX_AGE": "0"}, f"0 True {db}"),
+        ({"DATABASE_URL": pg + "?conn_max_age=5"}, f"5 True {db}"),
+        ({"DATABASE_URL": "", "REDIS_URL": ""}, f"0 False {db}"),
+    ]
+    for env, expected in cases:
+        result = _django(show, **{**base, **env})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == expected, env

@@ -9,6 +9,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
 from dashboard.actions import audit_request, findings_triage_visible
+from dashboard.cache import SCOPE_ALL, scope_key
 from dashboard.exports import FINDING_COLUMNS, finding_row, neutralise
 from dashboard.exports_log import csv_response, export_filtered
 from dashboard.filters_findings import FindingFilter, TriageForm
@@ -16,6 +17,7 @@ from dashboard.finding_history import finding_history
 from dashboard.spreadsheet import csv_lines
 from dashboard.tables_findings import AuditRunTable, FindingTable
 from dashboard.views.fleet import PerPageMixin, UserFilterMixin
+from dashboard.views.parts import CachedPartsMixin
 from inventory.selectors import user_is_auditor
 from scanners.selectors.findings import findings_visible_to
 from scanners.selectors.runs import audit_runs_list
@@ -26,10 +28,11 @@ def _findings(user):
     return findings_visible_to(user).select_related("bot", "bot__team").order_by("-id")
 
 
-class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+class FindingListView(CachedPartsMixin, UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
     table_class = FindingTable
     filterset_class = FindingFilter
     template_name = "dashboard/finding_list.html"
+    head_template = "dashboard/_finding_list_head.html"
 
     def get_queryset(self):
         return _findings(self.request.user)
@@ -37,9 +40,10 @@ class FindingListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterVie
     def get_table_kwargs(self):
         return {} if user_is_auditor(self.request.user) else {"exclude": ("pk",)}
 
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(can_triage=user_is_auditor(self.request.user),
-                                         triage_form=TriageForm(user=self.request.user), **kwargs)
+    def shell_context(self):
+        # the scope is the role check this request already made (triage itself checks the role again)
+        can_triage = scope_key(self.request.user) == SCOPE_ALL
+        return {"can_triage": can_triage, "triage_form": TriageForm(user=self.request.user) if can_triage else None}
 
 
 def finding_detail(request, pk):

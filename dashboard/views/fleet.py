@@ -3,17 +3,18 @@
 import tempfile
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from dashboard.bot_page import bot_page_bot, bot_page_data
-from dashboard.cache import cached, generation, page_cache_key, scope_key
+from dashboard.cache import cached
 from dashboard.charts import score_chart_svg, weekly_chart_svg
 from dashboard.exports_log import csv_response, export_filtered
 from dashboard.filters_fleet import BotFilter
@@ -21,6 +22,7 @@ from dashboard.fleet import fleet_rows
 from dashboard.overview import overview_data
 from dashboard.spreadsheet import AUDIT_COLUMNS, audit_rows, csv_lines, xlsx_write
 from dashboard.tables_fleet import BotTable, risk_cell
+from dashboard.views.parts import CachedPartsMixin
 
 PER_PAGE_CHOICES = (25, 50, 100, 250)
 
@@ -46,8 +48,8 @@ def _filter_params(request) -> str:
 
 
 class PerPageMixin:
-    """Page size choices, and the list page's costly parts cached per data generation and viewer
-    scope: the row count, and the rendered table (keyed by the whole query string)."""
+    """Page size choices, and the row count cached per data generation, viewer scope and filter (the
+    rendered page parts are cached by CachedPartsMixin, keyed by the whole query string)."""
 
     def get_table_pagination(self, table):
         try:
@@ -59,11 +61,7 @@ class PerPageMixin:
                 "count_cache": (f"{type(self).__name__}.count", self.request.user, _filter_params(self.request))}
 
     def get_context_data(self, **kwargs):
-        request = self.request
-        key = page_cache_key(f"{type(self).__name__}.table", scope_key(request.user), generation(),
-                             request.GET.urlencode())
-        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, table_cache_key=key,
-                                        table_cache_seconds=settings.BOTAUDIT_PAGE_CACHE_SECONDS, **kwargs)
+        return super().get_context_data(per_page_choices=PER_PAGE_CHOICES, **kwargs)
 
 
 class UserFilterMixin:
@@ -71,17 +69,24 @@ class UserFilterMixin:
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
 
 
+def _overview_html(request) -> str:
+    data = overview_data(user=request.user)
+    return str(render_to_string("dashboard/_overview.html", {**data, "weekly_svg": weekly_chart_svg(data["weekly"])},
+                                request))
+
+
 def overview(request):
-    # keyed by the day too: findings fall past their SLA as days pass, with no write to bump the cache
-    data = cached(name="overview", user=request.user, params=timezone.localdate().isoformat(),
-                  compute=lambda: overview_data(user=request.user))
-    return render(request, "dashboard/overview.html", {**data, "weekly_svg": weekly_chart_svg(data["weekly"])})
+    """The page's content is rendered once per data generation and viewer scope (it holds nothing
+    per user: no CSRF token); each request renders only the page shell around it."""
+    html = cached(name="overview.html", user=request.user, compute=lambda: _overview_html(request))
+    return render(request, "dashboard/overview.html", {"content": mark_safe(html)})  # noqa: S308 - our render
 
 
-class BotListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+class BotListView(CachedPartsMixin, UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
     table_class = BotTable
     filterset_class = BotFilter
     template_name = "dashboard/bot_list.html"
+    head_template = "dashboard/_bot_list_head.html"
 
     def get_queryset(self):
         return fleet_rows(user=self.request.user)

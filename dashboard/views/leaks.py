@@ -10,12 +10,14 @@ from dashboard.filters_leaks import LeakFilter
 from dashboard.leaks import json_list, leak_bots, leak_detail, leak_findings_visible, leak_rows
 from dashboard.tables_leaks import LeakTable
 from dashboard.views.fleet import PerPageMixin, UserFilterMixin
+from dashboard.views.parts import CachedPartsMixin
 
 
-class LeakListView(UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
+class LeakListView(CachedPartsMixin, UserFilterMixin, PerPageMixin, SingleTableMixin, FilterView):
     table_class = LeakTable
     filterset_class = LeakFilter
     template_name = "dashboard/leak_list.html"
+    head_template = "dashboard/_leak_list_head.html"
 
     def get_queryset(self):
         return leak_findings_visible(user=self.request.user)
