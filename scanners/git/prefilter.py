@@ -5,6 +5,7 @@ ahocorasick-rs (overlapping, over lower-cased text) 60 MB/s, Python `re` alterna
 
 from __future__ import annotations
 
+import codecs
 import re
 
 import ahocorasick_rs
@@ -55,6 +56,27 @@ class Prefilter:
         raise TypeError("Prefilter is shared with worker processes by fork, not pickled")
 
 
+# Characters that RE2's or Python's case-insensitive matching takes for an ASCII letter (U+0130 and
+# U+0131 for i, U+017F for s, U+212A for k): a text holding one is never judged by a gate.
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+# An escape that names a non-ASCII character or class (\x80, \x{e9}, \pL, \C, octal): hyperscan
+# would read it as bytes, so a rule set holding one judges only ASCII text.
+NON_ASCII_ESCAPE = re.compile(r"\\(?:x|p|P|C|u|U|[0-7])")
+codecs.register_error("botaudit-shape", lambda exc: (b"\x80" * (exc.end - exc.start), exc.end))
+
+
+def text_shape(text: str) -> bytes | None:
+    """`text` as bytes with the same characters at the same offsets: ASCII as itself, every other
+    character one byte 0x80, which hyperscan (bytes, no UTF-8 mode) matches wherever RE2 or Python
+    matches a non-ASCII character in an ASCII pattern: `.`, negated classes, `\\W`, `\\S`, `\\D`,
+    not a word character for `\\b`. Python's `\\w` / `\\s` / `\\d` are Unicode: a pattern
+    standing in for them must hold 0x80 itself (parsedgate.py). None when the text holds a
+    character that folds to an ASCII letter."""
+    if _FOLDS_TO_ASCII.search(text):
+        return None
+    return text.encode("ascii", "botaudit-shape")
+
+
 class RegexGate:
     """Can any rule match anywhere in these bytes? Every rule's regex compiled by hyperscan in
     prefilter mode (a superset of what the regex matches), scanned once over raw bytes and stopped
@@ -68,6 +90,7 @@ class RegexGate:
     def __init__(self, rules):
         patterns = [getattr(rule.regex, "pattern", None) for rule in rules]
         self.open, self._db = hyperscan is None or not all(patterns), None
+        self.shapes = not self.open and all(p.isascii() and not NON_ASCII_ESCAPE.search(p) for p in patterns)
         if self.open or not patterns:
             return
         db = hyperscan.Database()
@@ -79,8 +102,9 @@ class RegexGate:
             return
         self._db = db
 
-    def may_match(self, data: bytes) -> bool:
-        if self.open or not data.isascii():
+    def may_match(self, data: bytes, *, shaped: bool = False) -> bool:
+        """`shaped`: `data` is `text_shape`'s bytes (0x80 standing for each non-ASCII character)."""
+        if self.open or not (data.isascii() or shaped and self.shapes):
             return True
         if self._db is None:
             return False

@@ -119,10 +119,10 @@ class BlobScanner:
                 self.stats.blobs += 1
                 if whole:
                     self.stats.bytes += len(data)
-                    if not self.gate or self.detector.may_match(data):
+                    if not self.gate or self.detector.may_match(data, path):
                         matches = self.detector.scan(text_decode(data), path=path)
                     self._remember(path, oid, data)
-                elif self.gate and not self.detector.may_match(data):
+                elif self.gate and not self.detector.may_match(data, path):
                     self.stats.bytes += len(data)  # nothing in it can match, whatever it is compared with:
                     self._remember(path, oid, data)  # no old blob read, and cached like a whole blob
                     whole = True
@@ -160,7 +160,7 @@ class BlobScanner:
         span = changed_span(old, new)
         if self.gate:
             region = changed_region(new, span)
-            if not self.detector.may_match(region):
+            if not self.detector.may_match(region, path):
                 self.stats.bytes += len(region)
                 self._remember(path, oid, new)
                 return []
