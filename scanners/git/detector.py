@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
-from .parsedgate import ParsedGate
-from .prefilter import Prefilter, RegexGate, text_shape
+from .parsedgate import ParsedGate, path_features
+from .prefilter import Prefilter, RegexGate, utf8_shape
 from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
@@ -174,12 +174,13 @@ class Detector:
 
     def path_key(self, path: str) -> int:
         """A small number naming what a path changes about a scan (global and rule path allowlists,
-        rule paths): one blob scanned under paths with the same key gives the same matches."""
+        rule paths, what the parsed detectors and the value judge read in a path): one blob scanned
+        under paths with the same key gives the same matches."""
         key = self._path_keys.get(path)
         if key is None:
             if len(self._path_keys) > 100_000:
                 self._path_keys.clear()
-            kind = (self.path_allowed(path),) + tuple(
+            kind = (self.path_allowed(path), *path_features(path)) + tuple(
                 (r.path is None or bool(r.path.search(path)))
                 and not any(a.skips_fragment(path=path) for a in r.allowlists) for r in self.rules)
             key = self._path_keys[path] = self._kinds.setdefault(kind, len(self._kinds))
@@ -261,9 +262,9 @@ class Detector:
             self._gate = RegexGate(self.rules)
             self._parsed_gate = ParsedGate() if self.parsed else None
         shaped = not data.isascii()
-        # Else the decoded text, one byte per character (prefilter.text_shape); lines as long as in
-        # the bytes, so a superset of text_decode's capped lines.
-        if shaped and (not self._gate.shapes or (data := text_shape(data.decode("utf-8", "replace"))) is None):
+        # Else the text, one byte per character (prefilter.utf8_shape); lines as long as in the
+        # bytes, so a superset of text_decode's capped lines.
+        if shaped and (not self._gate.shapes or (data := utf8_shape(data)) is None):
             return True
         if self._gate.may_match(data, shaped=shaped):
             return True

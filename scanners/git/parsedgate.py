@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 import threading
 
-from .assignments import _KEY_QUALIFIERS, _LAST, _PAIRS
+from .assignments import _CODE_EXT, _KEY_QUALIFIERS, _LAST, _PAIRS
 from .credfiles import _PGPASS
+from .values import _LOCKFILE, path_reasons
 
 try:
     import hyperscan
@@ -57,6 +58,13 @@ def patterns() -> list[str]:
         # credfiles.k8s_secret_find: a `kind: Secret` line (case as written)
         rf"(?-i:^kind:{_SPACE}*[\"']?Secret)",
     ]
+
+
+def path_features(path: str) -> tuple:
+    """Everything about `path` that the parsed detectors and the value judge read (code file,
+    .pgpass, lockfile, test/docs/example/vendored path): part of a blob cache key."""
+    return (bool(_CODE_EXT.search(path)), bool(_PGPASS.search(path)), bool(_LOCKFILE.search(path)),
+            tuple(path_reasons(path)))
 
 
 class ParsedGate:

@@ -24,7 +24,9 @@ from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 NONE = ()  # one shared "no matches" for the tens of thousands of cached clean blobs
-CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
+CHUNK = 400  # smallest number of commits per worker task
+CHUNKS_PER_WORKER = 16  # small tasks balance the load (a few commits, e.g. generated docs, cost 40% of a
+# history); the blob, line and tree caches live as long as the worker, so small tasks cost no rescans
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
@@ -183,12 +185,16 @@ def _commit_date(commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
 
 
-def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None):
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
-    match)] in commit order, Stats, errors)."""
-    scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged)
-    trees = TreeReader(repo.odb, damaged)
+    match)] in commit order, Stats, errors). `caches` ((BlobScanner, TreeReader) of this repository
+    and detector) carries the blob, line and tree caches over from an earlier call (a worker's)."""
+    if caches is None:
+        scanner, trees = BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged)
+    else:
+        scanner, trees = caches
+        scanner.stats, scanner.errors = Stats(), []
     out = []
     for cid in commit_ids:
         scanner.stats.commits += 1
@@ -227,12 +233,16 @@ _WORKER: dict = {}
 
 def _worker_init(path, detector, max_blob_bytes, gate, damaged):
     reads_fast()
-    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged)
+    repo = pygit2.Repository(path)
+    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged))
+    _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches)
 
 
 def _worker_scan(commit_hexes):
+    """One chunk, with this worker's caches: a blob another chunk of this worker scanned is not
+    scanned again (the cache key holds everything about a path that a scan depends on)."""
     return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"])
+                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"])
 
 
 def _thread_scan(path, detector, max_blob_bytes, gate, damaged, commit_hexes):
@@ -332,7 +342,7 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     if gate:
         detector.may_match(b"")  # build the gate once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
-        size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
+        size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
             ctx = multiprocessing.get_context("fork")

@@ -121,7 +121,7 @@ def test_the_gate_closes_on_text_without_candidates(detector):
     assert not detector.may_match(CLEAN.encode(), "celery/utils.py")
     clean_unicode = CLEAN.replace("Ask Solem", "Ask Sølem — ✓ 日本")
     assert not detector.may_match(clean_unicode.encode(), "celery/utils.py")
-    assert not detector.may_match(clean_unicode.encode("utf-8")[:-3] + b"\xff\xfe\n", "celery/utils.py")
+    assert detector.may_match(clean_unicode.encode("utf-8")[:-3] + b"\xff\xfe\n", "celery/utils.py")  # not UTF-8
 
 
 @pytest.mark.parametrize("fold", ["\u0130", "\u0131", "\u017f", "\u212a"])
@@ -136,3 +136,19 @@ def test_text_shape_keeps_offsets_in_characters():
     assert len(shaped) == len(text)
     assert shaped.index(b"password") == text.index("password")
     assert set(shaped) - set(text.encode("ascii", "ignore")) == {0x80}
+
+
+def test_one_blob_at_two_kinds_of_path_is_judged_at_each(tmp_path):
+    """The blob cache key holds what the value judge reads in a path: the same blob under
+    examples/ is an example (low confidence), under src/ it is not, whichever was scanned first."""
+    from scanners.git.scan import repo_scan
+    from tests.scanners.git.gitrepo import Repo
+
+    repo = Repo(tmp_path / "r")
+    text = '{"user": "app", "password": "' + "Zq8rT2vW9xKp4mL" + '"}\n'
+    repo.commit({"src/initial_data.json": text})
+    repo.commit({"src/initial_data.json": text, "examples/initial_data.json": text})
+    leaks = {x.file: x for x in repo_scan(repo=repo.repo, detector=Detector(rules_load()), workers=1).leaks}
+    assert leaks["src/initial_data.json"].confidence == "medium"
+    assert leaks["examples/initial_data.json"].confidence == "low"
+    assert "example path" in leaks["examples/initial_data.json"].reasons
