@@ -31,8 +31,9 @@ PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork cost
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
+PACK_WINDOW, PACK_MAPPED = 4 << 20, 16 << 20  # libgit2 mmap window size and limit (bytes) per process
 LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
-LINE_CACHE_BYTES = 16 << 20  # ... and at most this much of their content (the counts take ~2x more)
+LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
 
 @dataclass
@@ -286,6 +287,10 @@ def reads_fast() -> None:
     and is reported by id. Process-wide, and only about reading."""
     pygit2.settings.enable_strict_hash_verification(False)
     pygit2.settings.cache_max_size(16 << 20)  # libgit2's parsed-object cache (default 256 MB): ~55 MB less per process
+    # Pack files are mapped in windows of 1 GB by default (the whole pack stays resident in every
+    # worker, ~70 MB for celery's); small windows under a low limit keep ~20 MB of it per process.
+    pygit2.settings.mwindow_size = PACK_WINDOW
+    pygit2.settings.mwindow_mapped_limit = PACK_MAPPED
 
 
 def _boundary(repo, tips, hidden: set):
