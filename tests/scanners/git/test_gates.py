@@ -24,7 +24,15 @@ UNICODE = ["é", "ü", "—", "✓", "日本", "\u00a0", "\u2003", "\ufffd", "ß
 
 @pytest.fixture(scope="module")
 def detector():
-    return Detector(rules_load())
+    found = Detector(rules_load())
+    found.judge_non_ascii = True  # off by default (slower on celery), proven a superset here
+    return found
+
+
+def test_non_ascii_text_is_not_gated_by_default():
+    text = CLEAN.replace("Ask Solem", "Ask Sølem")
+    assert not Detector(rules_load()).may_match(CLEAN.encode(), "celery/utils.py")
+    assert Detector(rules_load()).may_match(text.encode(), "celery/utils.py")
 
 
 def _finds_anything(detector, text: str, path: str) -> bool:
