@@ -11,6 +11,8 @@ import os
 import re
 import threading
 
+from .prefilter import text_shape
+
 try:
     import hyperscan
 except ImportError:  # pragma: no cover
@@ -97,12 +99,16 @@ _NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-", 9: "-"}
 
 
 def _hits(text: str) -> list[int]:
-    """Offsets where a key word ends (hyperscan over ASCII text; `re` otherwise)."""
-    if text.isascii() and hyperscan is not None:
+    """Offsets where a key word ends (hyperscan over the text's ASCII shape, prefilter.text_shape;
+    `re` when a character folds to an ASCII letter). Only the lines they fall in matter."""
+    data = None
+    if hyperscan is not None:  # one byte per character either way: offsets are in characters
+        data = text.encode("ascii") if text.isascii() else text_shape(text)
+    if data is not None:
         me = (os.getpid(), threading.get_ident())
         db = _HS.get(me) or _HS.setdefault(me, _vocab_database())
         hits = []
-        db.scan(text.encode("ascii"), match_event_handler=lambda _i, _f, to, _fl, _c: hits.append(to))
+        db.scan(data, match_event_handler=lambda _i, _f, to, _fl, _c: hits.append(to))
         return sorted(hits)
     return [m.end() for m in _VOCAB_RE.finditer(text)]  # offsets in characters, whatever the encoding
 

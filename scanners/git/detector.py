@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
 from .parsed import parsed_find
-from .prefilter import Prefilter, RegexGate
+from .parsedgate import ParsedGate, path_features
+from .prefilter import Prefilter, RegexGate, utf8_shape
 from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
@@ -41,8 +42,10 @@ def spans_lines(pattern: str) -> bool:
 def text_decode(data: bytes) -> str:
     """Decode blob bytes safely: UTF-8, undecodable bytes replaced; overlong lines capped."""
     text = data.decode("utf-8", errors="replace")
-    if len(text) > MAX_LINE and any(len(line) > MAX_LINE for line in text.split("\n")):
-        text = "\n".join(line[:MAX_LINE] for line in text.split("\n"))
+    if len(text) > MAX_LINE:
+        lines = text.split("\n")
+        if max(map(len, lines)) > MAX_LINE:
+            text = "\n".join(line[:MAX_LINE] for line in lines)
     return text
 
 
@@ -156,7 +159,8 @@ class Detector:
         self._by_id = {r.id: r for r in ruleset.rules}
         self._kinds: dict[tuple, int] = {}
         self._commit_lists = any(a.commits for r in ruleset.rules for a in (*ruleset.allowlists, *r.allowlists))
-        self._gate = None
+        self._gate = self._parsed_gate = None
+        self.judge_non_ascii = False  # gate non-ASCII text through its shape (see may_match)
 
     def path_allowed(self, path: str, commit: str = "") -> bool:
         """A global allowlist skips the whole file (gitleaks' checkCommitOrPathAllowed)."""
@@ -171,12 +175,13 @@ class Detector:
 
     def path_key(self, path: str) -> int:
         """A small number naming what a path changes about a scan (global and rule path allowlists,
-        rule paths): one blob scanned under paths with the same key gives the same matches."""
+        rule paths, what the parsed detectors and the value judge read in a path): one blob scanned
+        under paths with the same key gives the same matches."""
         key = self._path_keys.get(path)
         if key is None:
             if len(self._path_keys) > 100_000:
                 self._path_keys.clear()
-            kind = (self.path_allowed(path),) + tuple(
+            kind = (self.path_allowed(path), *path_features(path)) + tuple(
                 (r.path is None or bool(r.path.search(path)))
                 and not any(a.skips_fragment(path=path) for a in r.allowlists) for r in self.rules)
             key = self._path_keys[path] = self._kinds.setdefault(kind, len(self._kinds))
@@ -248,16 +253,24 @@ class Detector:
             found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
         return found
 
-    def may_match(self, data: bytes) -> bool:
-        """False only when nothing in `data` (the raw bytes of a text) can give a match, so a caller
-        may skip decoding it and all line work. The hyperscan database is built on first use (~0.3 s
-        for the default rules). Any detection added to scan() must keep this True for any text it
-        could find something in."""
-        if self.parsed:  # parsed_scan (assignments by key name, credential files) has no gate yet
-            return True
+    def may_match(self, data: bytes, path: str = "") -> bool:
+        """False only when nothing in `data` (the raw bytes of a text at `path`) can give a match, so
+        a caller may skip decoding it and all line work: the regex rules' gate, and with BotAudit's
+        default rules the parsed detectors' (parsedgate.py). The hyperscan databases are built on
+        first use (~0.3 s for the default rules). Any detection added to scan() must keep this True
+        for any text it could find something in."""
         if self._gate is None:
             self._gate = RegexGate(self.rules)
-        return self._gate.may_match(data)
+            self._parsed_gate = ParsedGate() if self.parsed else None
+        shaped = not data.isascii()
+        # Else the text, one byte per character (prefilter.utf8_shape); lines as long as in the
+        # bytes, so a superset of text_decode's capped lines. Off by default: on celery's history
+        # shaping every non-ASCII blob cost more CPU (+2-4 s of 22) than the ~1 in 5 it closes saves.
+        if shaped and (not self.judge_non_ascii or not self._gate.shapes or (data := utf8_shape(data)) is None):
+            return True
+        if self._gate.may_match(data, shaped=shaped):
+            return True
+        return self.parsed and self._parsed_gate.may_match(data, path, shaped=shaped)
 
     def rules_by_id(self, rule_id: str):
         return self._by_id[rule_id]

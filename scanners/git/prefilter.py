@@ -5,7 +5,9 @@ ahocorasick-rs (overlapping, over lower-cased text) 60 MB/s, Python `re` alterna
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 
 import ahocorasick_rs
 
@@ -55,6 +57,59 @@ class Prefilter:
         raise TypeError("Prefilter is shared with worker processes by fork, not pickled")
 
 
+# Characters that RE2's or Python's case-insensitive matching takes for an ASCII letter (U+0130 and
+# U+0131 for i, U+017F for s, U+212A for k), in UTF-8: a text holding one is never judged by a gate.
+_FOLDS_TO_ASCII = ("\u0130".encode(), "\u0131".encode(), "\u017f".encode(), "\u212a".encode())
+# An escape that names a non-ASCII character or class (\\x80, \\x{e9}, \\pL, \\C, octal): hyperscan
+# would read it as bytes, so a rule set holding one judges only ASCII text.
+NON_ASCII_ESCAPE = re.compile(r"\\(?:x|p|P|C|u|U|[0-7])")
+_LEAD_TO_0X80 = bytes(range(0x80)) + b"\x80" * 0x80  # bytes.translate table
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def utf8_shape(data: bytes, *, valid: bool = False) -> bytes | None:
+    """The text of UTF-8 `data` as bytes with the same characters at the same offsets: ASCII as
+    itself, every other character one byte 0x80 (its lead byte mapped, its continuation bytes
+    dropped: one C pass). Hyperscan (bytes, no UTF-8 mode) matches 0x80 wherever RE2 or Python
+    matches a non-ASCII character in an ASCII pattern: `.`, negated classes, `\\W`, `\\S`, `\\D`,
+    not a word character for `\\b`. Python's `\\w` / `\\s` / `\\d` are Unicode: a pattern standing
+    in for them must hold 0x80 itself (parsedgate.py). None when `data` is not valid UTF-8 (unless
+    the caller knows it is) or holds a character that folds to an ASCII letter."""
+    if not valid:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if _folds_in(data):
+        return None
+    return data.translate(_LEAD_TO_0X80, _CONTINUATION)
+
+
+_FOLD_DBS: dict = {}  # per process and thread: a hyperscan scratch space is not shared
+
+
+def _folds_in(data: bytes) -> bool:
+    if hyperscan is None:  # pragma: no cover
+        return any(fold in data for fold in _FOLDS_TO_ASCII)
+    me = (os.getpid(), threading.get_ident())
+    db = _FOLD_DBS.get(me)
+    if db is None:
+        db = _FOLD_DBS[me] = hyperscan.Database()
+        db.compile(expressions=[b"".join(b"\\x%02x" % c for c in f) for f in _FOLDS_TO_ASCII],
+                   ids=list(range(len(_FOLDS_TO_ASCII))),
+                   elements=len(_FOLDS_TO_ASCII), flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(_FOLDS_TO_ASCII))
+    try:
+        db.scan(data, match_event_handler=_stop)
+    except hyperscan.ScanTerminated:
+        return True
+    return False
+
+
+def text_shape(text: str) -> bytes | None:
+    """`utf8_shape` of a decoded text (lone surrogates count as one character each)."""
+    return utf8_shape(text.encode("utf-8", "surrogatepass"), valid=True)
+
+
 class RegexGate:
     """Can any rule match anywhere in these bytes? Every rule's regex compiled by hyperscan in
     prefilter mode (a superset of what the regex matches), scanned once over raw bytes and stopped
@@ -68,6 +123,7 @@ class RegexGate:
     def __init__(self, rules):
         patterns = [getattr(rule.regex, "pattern", None) for rule in rules]
         self.open, self._db = hyperscan is None or not all(patterns), None
+        self.shapes = not self.open and all(p.isascii() and not NON_ASCII_ESCAPE.search(p) for p in patterns)
         if self.open or not patterns:
             return
         db = hyperscan.Database()
@@ -79,8 +135,9 @@ class RegexGate:
             return
         self._db = db
 
-    def may_match(self, data: bytes) -> bool:
-        if self.open or not data.isascii():
+    def may_match(self, data: bytes, *, shaped: bool = False) -> bool:
+        """`shaped`: `data` is `text_shape`'s bytes (0x80 standing for each non-ASCII character)."""
+        if self.open or not (data.isascii() or shaped and self.shapes):
             return True
         if self._db is None:
             return False

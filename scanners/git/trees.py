@@ -15,7 +15,7 @@ _ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.S)
 _TREE = re.compile(rb"(?:[0-7]+ [^\0]*\0.{20})*", re.S)
 TREE, BLOB, BLOB_EXECUTABLE, LINK, COMMIT = 0o040000, 0o100644, 0o100755, 0o120000, 0o160000
 TYPE_BITS = 0o170000
-CACHE_ENTRIES = 60_000  # parsed tree entries per generation (two generations kept)
+CACHE_ENTRIES = 20_000  # parsed tree entries per generation (two generations kept)
 
 
 def mode_normalize(mode: int) -> int:

@@ -24,13 +24,16 @@ from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 NONE = ()  # one shared "no matches" for the tens of thousands of cached clean blobs
-CHUNK = 400  # smallest number of commits per worker task (about 4 tasks per worker)
+CHUNK = 400  # smallest number of commits per worker task
+CHUNKS_PER_WORKER = 16  # small tasks balance the load (a few commits, e.g. generated docs, cost 40% of a
+# history); the blob, line and tree caches live as long as the worker, so small tasks cost no rescans
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
+PACK_WINDOW, PACK_MAPPED = 4 << 20, 16 << 20  # libgit2 mmap window size and limit (bytes) per process
 LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
-LINE_CACHE_BYTES = 16 << 20  # ... and at most this much of their content (the counts take ~2x more)
+LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
 
 @dataclass
@@ -119,10 +122,10 @@ class BlobScanner:
                 self.stats.blobs += 1
                 if whole:
                     self.stats.bytes += len(data)
-                    if not self.gate or self.detector.may_match(data):
+                    if not self.gate or self.detector.may_match(data, path):
                         matches = self.detector.scan(text_decode(data), path=path)
                     self._remember(path, oid, data)
-                elif self.gate and not self.detector.may_match(data):
+                elif self.gate and not self.detector.may_match(data, path):
                     self.stats.bytes += len(data)  # nothing in it can match, whatever it is compared with:
                     self._remember(path, oid, data)  # no old blob read, and cached like a whole blob
                     whole = True
@@ -160,7 +163,7 @@ class BlobScanner:
         span = changed_span(old, new)
         if self.gate:
             region = changed_region(new, span)
-            if not self.detector.may_match(region):
+            if not self.detector.may_match(region, path):
                 self.stats.bytes += len(region)
                 self._remember(path, oid, new)
                 return []
@@ -183,12 +186,16 @@ def _commit_date(commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
 
 
-def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None):
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
-    match)] in commit order, Stats, errors)."""
-    scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged)
-    trees = TreeReader(repo.odb, damaged)
+    match)] in commit order, Stats, errors). `caches` ((BlobScanner, TreeReader) of this repository
+    and detector) carries the blob, line and tree caches over from an earlier call (a worker's)."""
+    if caches is None:
+        scanner, trees = BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged)
+    else:
+        scanner, trees = caches
+        scanner.stats, scanner.errors = Stats(), []
     out = []
     for cid in commit_ids:
         scanner.stats.commits += 1
@@ -227,12 +234,16 @@ _WORKER: dict = {}
 
 def _worker_init(path, detector, max_blob_bytes, gate, damaged):
     reads_fast()
-    _WORKER.update(repo=pygit2.Repository(path), detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged)
+    repo = pygit2.Repository(path)
+    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged))
+    _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches)
 
 
 def _worker_scan(commit_hexes):
+    """One chunk, with this worker's caches: a blob another chunk of this worker scanned is not
+    scanned again (the cache key holds everything about a path that a scan depends on)."""
     return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"])
+                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"])
 
 
 def _thread_scan(path, detector, max_blob_bytes, gate, damaged, commit_hexes):
@@ -276,6 +287,10 @@ def reads_fast() -> None:
     and is reported by id. Process-wide, and only about reading."""
     pygit2.settings.enable_strict_hash_verification(False)
     pygit2.settings.cache_max_size(16 << 20)  # libgit2's parsed-object cache (default 256 MB): ~55 MB less per process
+    # Pack files are mapped in windows of 1 GB by default (the whole pack stays resident in every
+    # worker, ~70 MB for celery's); small windows under a low limit keep ~20 MB of it per process.
+    pygit2.settings.mwindow_size = PACK_WINDOW
+    pygit2.settings.mwindow_mapped_limit = PACK_MAPPED
 
 
 def _boundary(repo, tips, hidden: set):
@@ -332,7 +347,7 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     if gate:
         detector.may_match(b"")  # build the gate once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
-        size = min(max(CHUNK, len(commits) // (workers * 4) + 1), 5000)
+        size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
             ctx = multiprocessing.get_context("fork")

@@ -1,0 +1,111 @@
+"""A native gate for the parsed detectors (parsed.py): can `assignments_find` or `credfiles_find`
+yield anything for these bytes at this path? One hyperscan pass over the raw bytes of a blob (or of
+a change's region) answers; False is a proof that neither can, so the blob never reaches Python.
+
+Each pattern is a superset of one family of assignments.py's forms, read off how a value is found
+there: a form matches on one line, and `key_word` keeps a key only when its last word (letters
+split at case changes and at every non-letter; digits dropped) is one of `_LAST`, or `key` after a
+qualifier, or one of `_PAIRS`. So the key's text ends, in any case, with one of those words
+followed only by non-letters, and then comes the form's separator. Credential files: a `.pgpass`
+path opens the gate for that path; a Kubernetes Secret needs a `kind: Secret` line.
+
+Bytes are judged as ASCII, or as `prefilter.text_shape` gives them (one byte 0x80 for each
+non-ASCII character, which the patterns admit wherever Python's Unicode `\\w` / `\\s` could take
+one); without hyperscan the gate stays open."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from .assignments import _CODE_EXT, _KEY_QUALIFIERS, _LAST, _PAIRS
+from .credfiles import _PGPASS
+from .values import _LOCKFILE, path_reasons
+
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - platforms without a hyperscan wheel
+    hyperscan = None
+
+# What may follow a key's last word inside the key (assignments._KEY, form 3: `\w` less ASCII
+# letters); 0x80 stands for any non-ASCII character (prefilter.text_shape), e.g. a Unicode letter.
+_NONLETTER_KEY = r"[0-9_.$@:\-\x80]"
+_SPACE = r"[\t\n\x0b\x0c\r \x1c-\x1f\x80]"  # Python's `\s` (Unicode spaces as 0x80)
+
+
+def _words() -> str:
+    """The ends of every key `key_word` accepts, as one alternation (matched caselessly)."""
+    ends = sorted(_LAST)
+    ends += [f"{q}{_NONLETTER_KEY}*key" for q in sorted(_KEY_QUALIFIERS)]
+    ends += [f"{a}{_NONLETTER_KEY}*{b}" for a, b in sorted(_PAIRS)]
+    return "(?:" + "|".join(ends) + ")"
+
+
+def patterns() -> list[str]:
+    w = _words()
+    return [
+        # form 0 (key, quotes, optional type annotation, = : => := ?=) and form 3 (<key ...>value</)
+        rf"{w}{_NONLETTER_KEY}{{0,80}}(?:[\"'\]]{{0,2}}[ \t]*[:=?]|>|{_SPACE}[^<>\n]{{0,200}}>)",
+        # forms 4, 5, 6: a quoted key (name="db password" value=..., 'KEY', 'value'); form 7,
+        # setPassword("value"), too: the key, `(`, spaces, a quote
+        rf"{w}[^A-Za-z\"'\n]{{0,80}}[\"']",
+        # form 1: password / requirepass value (netrc, redis.conf); form 2: --password value
+        r"(?:password|passwd|requirepass|masterauth)[ \t]",
+        r"[ \t]--(?:password|pass|passwd|token|secret|api-key|apikey|auth-token|client-secret)[ \t]",
+        # forms 8, 9: database clients with -p / -a, curl -u user:value
+        rf"(?:mysql|mariadb|sshpass|redis-cli|mongo|psql|sqlcmd)[^\n]{{0,200}}{_SPACE}-[pa]",
+        rf"curl[^\n]{{0,200}}{_SPACE}(?:-u|--user)",
+        # credfiles.k8s_secret_find: a `kind: Secret` line (case as written)
+        rf"(?-i:^kind:{_SPACE}*[\"']?Secret)",
+    ]
+
+
+def path_features(path: str) -> tuple:
+    """Everything about `path` that the parsed detectors and the value judge read (code file,
+    .pgpass, lockfile, test/docs/example/vendored path): part of a blob cache key."""
+    return (bool(_CODE_EXT.search(path)), bool(_PGPASS.search(path)), bool(_LOCKFILE.search(path)),
+            tuple(path_reasons(path)))
+
+
+class ParsedGate:
+    def __init__(self):
+        self._dbs: dict = {}  # per process and thread: a hyperscan scratch space is not shared
+        self._paths: dict[str, bool] = {}
+
+    def _db(self):
+        me = (os.getpid(), threading.get_ident())
+        db = self._dbs.get(me)
+        if db is None:
+            found = patterns()
+            db = hyperscan.Database()
+            flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_MULTILINE
+            db.compile(expressions=[p.encode() for p in found], ids=list(range(len(found))), elements=len(found),
+                       flags=[flags] * len(found))
+            self._dbs[me] = db
+        return db
+
+    def path_open(self, path: str) -> bool:
+        """Paths whose format is parsed whatever the content (.pgpass)."""
+        found = self._paths.get(path)
+        if found is None:
+            if len(self._paths) > 100_000:
+                self._paths.clear()
+            found = self._paths[path] = bool(_PGPASS.search(path))
+        return found
+
+    def may_match(self, data: bytes, path: str = "", *, shaped: bool = False) -> bool:
+        """`shaped`: `data` is `prefilter.text_shape`'s bytes of the text assignments.py would parse."""
+        if hyperscan is None or self.path_open(path) or not (shaped or data.isascii()):
+            return True
+        try:
+            self._db().scan(data, match_event_handler=_stop)
+        except hyperscan.ScanTerminated:
+            return True
+        return False
+
+    def __getstate__(self):
+        raise TypeError("ParsedGate is shared with worker processes by fork, not pickled")
+
+
+def _stop(*_args) -> bool:
+    return True
