@@ -12,7 +12,7 @@ _PGPASS = re.compile(r"(?:^|/)(?:\.pgpass|pgpass(?:\.conf)?)$")
 _PGPASS_LINE = re.compile(r"^(?:(?:[^:\\\n]|\\.)*:){4}((?:[^:\\\n]|\\.)+)\s*$", re.M)
 _K8S_SECRET = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(data|stringData):\s*$", re.M)
-_DATA_ITEM = re.compile(r"^([ \t]+)[\"']?([\w.-]+)[\"']?:[ \t]*[\"']?([^\s\"'#]+)[\"']?[ \t]*$")
+_DATA_ITEM = re.compile(r"^([ \t]+)[\"']?([\w.-]+)[\"']?:[ \t]*[\"']?([^\s\"'#]+)[\"']?[ \t]*$", re.M)  # re.M: `^` at the line a match starts from (pos), not only at 0
 
 
 def pgpass_find(text: str, *, path: str):

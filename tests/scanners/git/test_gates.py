@@ -160,3 +160,15 @@ def test_one_blob_at_two_kinds_of_path_is_judged_at_each(tmp_path):
     assert leaks["src/initial_data.json"].confidence == "medium"
     assert leaks["examples/initial_data.json"].confidence == "low"
     assert "example path" in leaks["examples/initial_data.json"].reasons
+
+
+def test_k8s_secret_values_are_found_on_every_line_of_data_and_string_data():
+    """`data:` / `stringData:` items start mid-text: the item pattern must match at each line start
+    (it matched only at offset 0 before, so no k8s Secret value was ever a candidate)."""
+    text = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
+            "  password: c3VwZXJzZWNyZXRwYXNzd29yZDEyMw==\n  other: b3RoZXJzZWNyZXQ=\n"
+            "stringData:\n  token: abcdefghijklmnop1234\nnot-data: x\n")
+    found = [(rule, value) for rule, value, start, end in credfiles_find(text, path="k8s/db.yaml")
+             if text[start:end] == value]
+    assert found == [("k8s-secret-data", "c3VwZXJzZWNyZXRwYXNzd29yZDEyMw=="),
+                     ("k8s-secret-data", "b3RoZXJzZWNyZXQ="), ("k8s-secret-data", "abcdefghijklmnop1234")]
