@@ -12,7 +12,8 @@ _PGPASS = re.compile(r"(?:^|/)(?:\.pgpass|pgpass(?:\.conf)?)$")
 _PGPASS_LINE = re.compile(r"^(?:(?:[^:\\\n]|\\.)*:){4}((?:[^:\\\n]|\\.)+)\s*$", re.M)
 _K8S_SECRET = re.compile(r"^kind:\s*[\"']?Secret[\"']?\s*$", re.M)
 _DATA_BLOCK = re.compile(r"^(data|stringData):\s*$", re.M)
-_DATA_ITEM = re.compile(r"^([ \t]+)[\"']?([\w.-]+)[\"']?:[ \t]*[\"']?([^\s\"'#]+)[\"']?[ \t]*$", re.M)  # re.M: `^` at the line a match starts from (pos), not only at 0
+# re.M: `^` matches at the line a match starts from (`pos`), not only at offset 0
+_DATA_ITEM = re.compile(r"^([ \t]+)[\"']?([\w.-]+)[\"']?:[ \t]*[\"']?([^\s\"'#]+)[\"']?[ \t]*$", re.M)
 
 
 def pgpass_find(text: str, *, path: str):
