@@ -5,36 +5,13 @@ with a merge record; ARN subjects and unknown shapes are left as they are."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from scanners.services.findings import finding_fingerprint
+from tests.migrations_helpers import back_to_latest, migrate, migrate_latest  # noqa: F401 (autouse fixture)
 
 BEFORE = [("scanners", "0005_explicit_task_names"), ("inventory", "0001_initial")]  # the inventory of that time
 AFTER = [("scanners", "0006_stable_subjects")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def migrate_latest():
-    """Every app's latest migrations: the schema the live models need."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-@pytest.fixture(autouse=True)
-def _back_to_latest():
-    """After the test, migrate forward to the latest migrations again: later migrations (columns added
-    after AFTER) must exist for every test that runs after this one."""
-    yield
-    migrate_latest()
 
 
 @pytest.mark.django_db(transaction=True)

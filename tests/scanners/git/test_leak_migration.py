@@ -5,13 +5,12 @@ keeps every entry (plus a merge record), and a later audit updates the same find
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from scanners.git.checks import aws_leak_subject, leak_subject
 from scanners.redaction import secret_fingerprint
 from scanners.services.findings import finding_fingerprint
+from tests.migrations_helpers import back_to_latest, migrate, migrate_latest  # noqa: F401 (autouse fixture)
 from tests.scanners.git.gitrepo import Repo, github_pat
 
 BEFORE = [("scanners", "0004_git_leak_confidence"), ("inventory", "0001_initial")]  # the inventory of that time
@@ -19,28 +18,6 @@ AFTER = [("scanners", "0005_git_findings_per_secret")]
 SFP = "a1" * 32
 OTHER = "b2" * 32
 ARN = "arn:aws:iam::123456789012:user/legacy-sync"
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def migrate_latest():
-    """Every app's latest migrations: the schema the live models need."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-@pytest.fixture(autouse=True)
-def _back_to_latest():
-    """After the test, migrate forward to the latest migrations again: later migrations (columns added
-    after AFTER) must exist for every test that runs after this one."""
-    yield
-    migrate_latest()
 
 
 def old_evidence(*, repo, file, sfp=SFP, at_head=False, **extra):
