@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 CELERY = str(Path(sys.executable).parent / "celery")
 
+from celery_harness import database_ensure, redis_start  # noqa: E402
+
 
 def _env(database_url: str, redis_url: str, scan_processes: int) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
@@ -37,30 +39,6 @@ def _env(database_url: str, redis_url: str, scan_processes: int) -> dict:
                REDIS_URL=redis_url, BOTAUDIT_GIT_WORKERS=str(scan_processes), BOTAUDIT_PROBE_MAX_RETRIES="0",
                DJANGO_SECRET_KEY="units-bench-only", BOTAUDIT_FINGERPRINT_KEY="units-bench-only")
     return env
-
-
-def database_ensure(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def redis_start(tmp: Path) -> tuple[subprocess.Popen, int]:
-    from devtools.ports import free_port
-
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True)
-        if ping.stdout.strip() == "PONG":
-            return proc, port
-        time.sleep(0.1)
-    raise SystemExit("redis-server did not start")
 
 
 def repos_generate(base: Path, *, repos: int, commits: int) -> list[Path]:
