@@ -3,11 +3,13 @@ run time (no secret-looking literal lives in this source tree)."""
 
 from __future__ import annotations
 
+import io
 import random
 import string
 from pathlib import Path
 
 import pygit2
+from django.core.management import call_command
 
 SIG = pygit2.Signature("Test Dev", "dev@example.com", 1_700_000_000, 0)
 _rng = random.Random(1234)
@@ -75,3 +77,14 @@ class Repo:
 
     def head(self, ref: str | None = None) -> str:
         return str(self.repo.references[ref or f"refs/heads/{self.branch}"].target)
+
+
+def scan_repo_run(*args) -> tuple[str, int]:
+    """`manage.py scan_repo ARGS` in-process: (stdout, exit code)."""
+    out = io.StringIO()
+    try:
+        call_command("scan_repo", *args, stdout=out)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return out.getvalue(), code

@@ -5,7 +5,6 @@ staged changes, with no database and none of the project's settings; `scan_repo 
 pre-commit itself is not a dependency: the entry is run as pre-commit runs it (repository root as the
 working directory, no file names, `args` appended)."""
 
-import io
 import json
 import os
 import shlex
@@ -19,6 +18,7 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from tests.scanners.git.gitrepo import Repo, aws_key_id, github_pat
+from tests.scanners.git.gitrepo import scan_repo_run as run
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -179,16 +179,6 @@ def test_pre_push_stage_scans_the_pushed_commits(worktree, hook_bin):
 def test_errors_exit_2_not_1(worktree, hook_bin):
     code, _out, err = run_hook(worktree, hook_bin, "--rules", "missing.toml")
     assert code == 2 and "missing.toml" in err
-
-
-def run(*args) -> tuple[str, int]:
-    out = io.StringIO()
-    try:
-        call_command("scan_repo", *args, stdout=out)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return out.getvalue(), code
 
 
 def test_manage_py_staged_no_queries_and_fast(worktree, django_assert_max_num_queries, db, settings):

