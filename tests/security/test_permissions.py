@@ -24,7 +24,8 @@ from tests.dashboard.conftest import make_finding
 PUBLIC = {"/accounts/login/", "/accounts/logout/", "/healthz", "/admin/login/", "/admin/logout/"}
 PERSONAS = ["anonymous", "viewer_a", "viewer_b", "auditor", "admin"]
 LEAK_FP = "b" * 64  # team B's leaked secret (a keyed fingerprint is hex)
-MARK = "zzb"  # every string of team B's private data starts with it: a viewer of team A never sees it
+MARK = "zz_b"  # every string of team B's private data starts with it: a viewer of team A never sees it (the "_" is
+# outside the alphabet of CSRF tokens and session keys, so no random value on a page can contain it)
 
 
 @pytest.fixture
