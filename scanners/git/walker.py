@@ -17,6 +17,7 @@ from functools import partial
 import pygit2
 from pygit2.enums import FileMode, ObjectType, SortMode
 
+from .changes import changes_listed, changes_parse
 from .detector import text_decode
 from .lines import added_lines, changed_region, changed_span
 from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
@@ -186,11 +187,13 @@ def _commit_date(commit) -> str:
     return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
 
 
-def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None):
+def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None,
+                 listed=None):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
     match)] in commit order, Stats, errors). `caches` ((BlobScanner, TreeReader) of this repository
-    and detector) carries the blob, line and tree caches over from an earlier call (a worker's)."""
+    and detector) carries the blob, line and tree caches over from an earlier call (a worker's).
+    `listed` ({raw commit id: git's record of its changes}, see changes.py) spares the tree diffs."""
     if caches is None:
         scanner, trees = BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged)
     else:
@@ -205,8 +208,12 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = F
             for parent in parents:
                 if parent.raw in scanner.damaged:
                     raise ValueError(f"parent {parent} unreadable: {scanner.damaged[parent.raw]}")
-            changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
-            if len(parents) > 1:
+            section = listed.get(cid.raw) if listed else None
+            if section is not None:
+                changes = changes_parse(section)
+            else:
+                changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+            if section is None and len(parents) > 1:
                 changes = trees.merge_changes(changes, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
@@ -232,25 +239,27 @@ def _commit_read(repo, oid, damaged):
 _WORKER: dict = {}
 
 
-def _worker_init(path, detector, max_blob_bytes, gate, damaged):
+def _worker_init(path, detector, max_blob_bytes, gate, damaged, listed):
     reads_fast()
     repo = pygit2.Repository(path)
     caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged))
-    _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches)
+    _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches,
+                   listed=listed)
 
 
 def _worker_scan(commit_hexes):
     """One chunk, with this worker's caches: a blob another chunk of this worker scanned is not
     scanned again (the cache key holds everything about a path that a scan depends on)."""
     return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"])
+                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"],
+                        _WORKER["listed"])
 
 
-def _thread_scan(path, detector, max_blob_bytes, gate, damaged, commit_hexes):
+def _thread_scan(path, detector, max_blob_bytes, gate, damaged, listed, commit_hexes):
     """One thread's share: its own repository handle and detector (a hyperscan scratch space is
     per thread)."""
     return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset),
-                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes, gate, damaged)
+                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes, gate, damaged, listed=listed)
 
 
 def _can_fork() -> bool:
@@ -344,6 +353,9 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
     workers = workers or min(2, os.cpu_count() or 1)
     gate = len(commits) >= GATE_FROM
+    # git lists every commit's changes at once (C, 0.6 s for celery) when there are many; damaged
+    # objects are never handed to git either
+    listed = changes_listed(repo.path, tips, hide) if gate and not damaged else None
     if gate:
         detector.may_match(b"")  # build the gate once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
@@ -351,14 +363,14 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes, gate, damaged)) as pool:
+            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes, gate, damaged, listed)) as pool:
                 parts = list(pool.imap(_worker_scan, chunks))
         else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
             with ThreadPoolExecutor(workers) as pool:
-                scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged)
+                scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, listed)
                 parts = list(pool.map(scan, chunks))
     else:
-        parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged)]
+        parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed)]
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)

@@ -8,6 +8,7 @@ from collections import Counter
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
+from scanners.git.changes import changes_listed, changes_parse
 from scanners.git.lines import added_lines
 from scanners.git.trees import TreeReader
 
@@ -20,8 +21,8 @@ MODES = [FileMode.BLOB, FileMode.BLOB_EXECUTABLE, FileMode.LINK, FileMode.COMMIT
 class _Trees:
     """Random nested trees with blobs, executables, symlinks, submodules and dir <-> file swaps."""
 
-    def __init__(self, repo, rng):
-        self.repo, self.rng = repo, rng
+    def __init__(self, repo, rng, names=NAMES):
+        self.repo, self.rng, self.names = repo, rng, names
         self.blobs = [repo.create_blob(f"content {i}\n".encode()) for i in range(5)]
         self.gitlink = pygit2.Oid(hex="1" * 40)
 
@@ -31,7 +32,7 @@ class _Trees:
 
     def make(self, depth=0):
         tb = self.repo.TreeBuilder()
-        for name in self.rng.sample(NAMES, self.rng.randint(0, len(NAMES))):
+        for name in self.rng.sample(self.names, self.rng.randint(0, len(self.names))):
             if self.rng.random() < 0.3 and depth < 3:
                 tb.insert(name, self.make(depth + 1), FileMode.TREE)
             else:
@@ -118,3 +119,46 @@ def test_added_lines_equal_the_set_difference_and_counts_follow():
         first = new.count(b"\n", 0, cut)
         assert [(first + n, line) for n, line in added] == _set_difference(old, new)
         assert counts == Counter(new.split(b"\n"))
+
+
+HOSTILE_NAMES = [*NAMES, "\x01" + "ab" * 20, ":100644 100644 x y M", "\n:", "\x01", "sp ace"]
+
+
+def test_git_listed_changes_match_the_tree_reader_for_every_commit(tmp_path):
+    """One `git log --raw` over a history of random trees (merges of two and three parents, type
+    changes, submodules, names that look like git's own records) lists, commit by commit, what
+    the tree reader lists, and only the commits the walk would visit."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    rng = random.Random(11)
+    trees = _Trees(repo, rng, HOSTILE_NAMES)
+    sig = pygit2.Signature("t", "t@example.com", 1_700_000_000, 0)
+    commits = [repo.create_commit(None, sig, sig, "root", trees.make(), [])]
+    for i in range(150):
+        parents = rng.sample(commits[-8:], min(len(commits), rng.choice([1, 1, 1, 2, 3])))
+        tree = trees.mutate(repo[parents[0]].tree_id) if rng.random() < 0.8 else trees.make()
+        commits.append(repo.create_commit(None, sig, sig, f"c{i}", tree, parents))
+    hidden = commits[40]
+    listed = changes_listed(repo.path, [commits[-1], commits[-2]], [hidden])
+    reachable = {c.id for c in repo.walk(commits[-1])} | {c.id for c in repo.walk(commits[-2])}
+    behind = {c.id for c in repo.walk(hidden)}
+    assert {pygit2.Oid(raw=raw) for raw in listed} == reachable - behind
+    reader, compared, merges = TreeReader(repo.odb), 0, 0
+    for raw, section in listed.items():
+        commit = repo[pygit2.Oid(raw=raw)]
+        parents = commit.parent_ids
+        expected = reader.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+        if len(parents) > 1:
+            merges += 1
+            expected = reader.merge_changes(expected, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
+        assert sorted(changes_parse(section)) == sorted(expected), commit.id
+        compared += len(expected)
+    assert compared > 300 and merges > 10
+
+
+def test_git_listing_is_none_without_git(tmp_path, monkeypatch):
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    sig = pygit2.Signature("t", "t@example.com", 1_700_000_000, 0)
+    tip = repo.create_commit(None, sig, sig, "root", repo.TreeBuilder().write(), [])
+    assert changes_listed(repo.path, [tip]) == {tip.raw: b""}
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git here: the tree reader lists the changes
+    assert changes_listed(repo.path, [tip]) is None
