@@ -115,11 +115,14 @@ def base64_text(value: str) -> str | None:
     return text if text.isprintable() else None
 
 
+MIN_VALUE = 4  # characters: a shorter value is never reported (parsedgate.py relies on it)
+
+
 def value_placeholder(value: str, *, words: bool = True) -> bool:
     """A placeholder, a reference or an obviously non-secret shape: never reported. With `words`,
     also a bare configuration word (`password`, `guest`, `none` ...)."""
     v = value.strip()
-    if len(v) < 4 or v in _PUBLIC_VALUES or (words and v.lower() in _CONFIG_WORDS):
+    if len(v) < MIN_VALUE or v in _PUBLIC_VALUES or (words and v.lower() in _CONFIG_WORDS):
         return True
     if _PLACEHOLDER.match(v) or _NOT_SECRET.match(v) or _REFERENCE.search(v):
         return True

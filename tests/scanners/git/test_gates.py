@@ -11,9 +11,11 @@ import pytest
 from scanners.git.assignments import _KEY_QUALIFIERS, _LAST, assignments_find
 from scanners.git.credfiles import credfiles_find
 from scanners.git.detector import Detector, text_decode
+from scanners.git.parsed import parsed_find
 from scanners.git.parsedgate import ParsedGate
 from scanners.git.prefilter import text_shape
 from scanners.git.rules import rules_load
+from scanners.git.values import MIN_VALUE
 from tests.scanners.git.corpus.generate import corpus_build
 from tests.scanners.git.samples import PATHS, samples
 
@@ -25,20 +27,27 @@ UNICODE = ["é", "ü", "—", "✓", "日本", "\u00a0", "\u2003", "\ufffd", "ß
 @pytest.fixture(scope="module")
 def detector():
     found = Detector(rules_load())
-    found.judge_non_ascii = True  # off by default (slower on celery), proven a superset here
     return found
 
 
-def test_non_ascii_text_is_not_gated_by_default():
+def test_non_ascii_text_is_gated_by_default():
     text = CLEAN.replace("Ask Solem", "Ask Sølem")
     assert not Detector(rules_load()).may_match(CLEAN.encode(), "celery/utils.py")
-    assert Detector(rules_load()).may_match(text.encode(), "celery/utils.py")
+    assert not Detector(rules_load()).may_match(text.encode(), "celery/utils.py")
+    assert Detector(rules_load()).may_match(text.replace("Keys:", 'Keys:\n    token = "s3cRét"').encode(),
+                                            "celery/utils.py")
+
+
+def _candidates(text: str, path: str) -> bool:
+    """The parsed detectors yield a candidate the value judge could keep (values shorter than
+    MIN_VALUE characters never are: values.value_placeholder)."""
+    return (any(len(value) >= MIN_VALUE for _w, value, _s, _e in assignments_find(text, path=path))
+            or any(True for _ in credfiles_find(text, path=path)))
 
 
 def _finds_anything(detector, text: str, path: str) -> bool:
     decoded = text_decode(text.encode())
-    return bool(detector.scan(decoded, path=path) or any(True for _ in assignments_find(decoded, path=path))
-                or any(True for _ in credfiles_find(decoded, path=path)))
+    return bool(detector.scan(decoded, path=path) or _candidates(decoded, path))
 
 
 def _unicode_variants(text: str, rng: random.Random) -> list[str]:
@@ -86,17 +95,32 @@ def _fuzz_line(rng: random.Random) -> str:
 
 
 def test_parsed_gate_is_a_superset_on_fuzzed_assignments():
+    """Closed means nothing the value judge could keep: no candidate of MIN_VALUE characters or
+    more, and no parsed finding. Candidates with shorter values close it (they are never kept)."""
     gate, rng = ParsedGate(), random.Random(11)
-    yielded = 0
+    opened = closed_short = 0
     for _ in range(6000):
         text = _fuzz_line(rng) + "\n"
         for path in ("app/settings.py", "config/app.env", "conf/app.xml"):
-            if any(True for _ in assignments_find(text, path=path)):
-                yielded += 1
-                data = text.encode()
-                shaped = not data.isascii()
-                assert gate.may_match(text_shape(text) if shaped else data, path, shaped=shaped), text
-    assert yielded > 3000
+            data = text.encode()
+            shaped = not data.isascii()
+            if gate.may_match(text_shape(text) if shaped else data, path, shaped=shaped):
+                opened += _candidates(text, path)
+                continue
+            assert not _candidates(text, path) and not list(parsed_find(text, path=path)), (path, text)
+            closed_short += any(True for _ in assignments_find(text, path=path))
+    assert opened > 3000 and closed_short > 100
+
+
+def test_parsed_gate_closes_on_code_that_assigns_no_literal_and_on_short_values():
+    gate = ParsedGate()
+    for text, path in [("password=None\n", "celery/backends/redis.py"), ("token = self.token\n", "app/api.py"),
+                       ('kwargs["password"] = password\n', "app/api.py"), ('<a accesskey="I">ix</a>\n', "x.html"),
+                       ("password: abc\n", "conf/app.yaml")]:
+        assert not gate.may_match(text.encode(), path), (path, text)
+    for text, path in [('password = "s3cRt"\n', "app/api.py"), ("password=None1\n", "conf/app.env"),
+                       ('<add key="ApiKey" value="k3y9"/>\n', "web.config")]:
+        assert gate.may_match(text.encode(), path), (path, text)
 
 
 def test_kubernetes_secret_and_pgpass_open_the_gate(detector):
