@@ -14,6 +14,7 @@ from .fanout import Fanout
 from .kv import KvWalker
 from .observations import AppRole, Entity, EntityAlias, Group, TokenInfo, TokenRole, VaultObservations, parse_time
 from .policy import PolicyParseError, Rule, policy_parse
+from .units import kv_published, kv_units_read, unit_work
 
 ROOT_RULES = [Rule(path="*", capabilities=frozenset({"create", "read", "update", "delete", "list", "sudo"}))]
 
@@ -205,33 +206,46 @@ SECTIONS = [
     ("policies", _policies), ("token accessors", _tokens), ("approle", _approles),
     ("token roles", _token_roles), ("identity entities and groups", _identity), ("kv metadata", _kv),
 ]
+KV_SECTIONS = [("health", _health), ("mounts", _mounts), ("kv metadata", _kv)]  # a kv:<mount> unit (units.py)
+
+
+def _sections_run(conn, obs, sections, errors: list[str]) -> None:
+    with Fanout(conn.workers) as fan:
+        for what, section in sections:
+            with vault_errors(conn, what):
+                try:
+                    section(conn, obs, fan, errors)
+                except hvac_exc.Forbidden as exc:
+                    errors.append(f"{what}: permission denied ({_first_line(exc)})")
+                except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
+                    errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
 
 
 def collect(connector, ctx) -> Collected:
+    """The whole cluster, or one unit of it (vault/units.py: a `kv:<mount>` unit or the `cluster` unit)."""
     conn = vault_connect(connector)
+    work = unit_work(ctx, conn.kv_mounts)
+    all_mounts = list(conn.kv_mounts)
+    if work.mounts is not None:
+        conn.kv_mounts = list(work.mounts)
     obs = VaultObservations(cluster=connector_key(connector.pk), url=conn.url)
     errors: list[str] = []
     try:
-        with Fanout(conn.workers) as fan:
-            for what, section in SECTIONS:
-                with vault_errors(conn, what):
-                    try:
-                        section(conn, obs, fan, errors)
-                    except hvac_exc.Forbidden as exc:
-                        errors.append(f"{what}: permission denied ({_first_line(exc)})")
-                    except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
-                        errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
+        _sections_run(conn, obs, KV_SECTIONS if work.kv_only else SECTIONS, errors)
     finally:
         vault_logout(conn)
+    if work.fanned:
+        kv_units_read(obs=obs, ctx=ctx, fanned=work.fanned, errors=errors)
     credential_facts = {
         cred.pk: {"created_at": secret.created_time, "last_rotated_at": secret.updated_time}
-        for cred, secret in kv_credentials(obs, ctx.fleet, conn.kv_mounts)
+        for cred, secret in kv_credentials(obs, ctx.fleet, all_mounts)
     }
-    counts = {
-        "kv_secrets": len(obs.kv), "policies": len(obs.policies) - 1, "tokens": len(obs.tokens or []),
-        "approles": len(obs.approles or []), "audit_devices": len(obs.audit_devices or []),
-        "http_requests": conn.counter.value,
-    }
+    counts = {"kv_secrets": len(obs.kv), "http_requests": conn.counter.value}
+    if not work.kv_only:
+        counts.update(policies=len(obs.policies) - 1, tokens=len(obs.tokens or []), approles=len(obs.approles or []),
+                      audit_devices=len(obs.audit_devices or []))
     facts = {"cluster": connector.name, "url": conn.url, "version": obs.version, "kv_secrets": len(obs.kv)}
+    if work.kv_only:
+        facts["kv_owned"] = kv_published(obs, ctx.fleet)
     return Collected(observations=obs, api_calls=conn.counter.value, errors=errors, counts=counts,
                      facts=facts, credential_facts=credential_facts)
