@@ -10,6 +10,8 @@ import secrets
 
 import hvac
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from devtools.openbao import dev_server_start, dev_server_stop
 from inventory.accounts import user_grant
@@ -113,6 +115,9 @@ def test_a_large_mount_is_its_own_unit_and_the_findings_are_those_of_one_unit(fl
     assert _unowned("extra/misc/orphan").scope == scope["kv:extra"]
     assert _unowned("secret/misc/orphaned").scope == scope["kv:secret"]
     assert _unowned("small/lonely").scope == scope["cluster"]
+    kv_checks = {"vault.kv.unowned", "vault.kv.not_rotated", "vault.inventory.missing"}
+    for unit in ("kv:secret", "kv:extra"):  # a kv unit sees one mount: the cluster-wide checks say nothing there
+        assert set(Finding.objects.filter(scope=scope[unit]).values_list("check_id", flat=True)) <= kv_checks
     missing = {f.evidence["ref"]: f.scope for f in Finding.objects.filter(check_id="vault.inventory.missing")}
     assert missing == {"extra/missing-two": scope["kv:extra"], "secret/payments/missing-one": scope["kv:secret"],
                        "ghost-role": scope["cluster"]}
@@ -188,14 +193,21 @@ def test_a_failed_kv_unit_keeps_its_findings_open(fleet, big_bao, monkeypatch):
     assert not ProbeRun.objects.filter(audit_run=run, status__in=["pending", "running"]).exists()
 
 
-def test_the_runs_page_shows_the_kv_units(fleet, client):
-    audit_run_in_process(connector_names=[NAME])
+def test_the_runs_page_shows_the_kv_units_and_no_page_loads_their_facts(fleet, client):
+    run = audit_run_in_process(connector_names=[NAME])
     user, _ = user_grant(email="aud@example.com", role="auditor", password="correct horse battery staple")
     client.force_login(user)
-    html = client.get("/runs/").content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/runs/").content.decode()
     assert f"<strong>{NAME}</strong> (vault) · 3 units:" in html
     for unit in ("kv:secret", "kv:extra", "cluster"):
         assert f'<span class="unit">{unit}</span>' in html
+    assert not [q["sql"] for q in queries if '"scanners_proberun"."facts"' in q["sql"]]
+    admin, _ = user_grant(email="adm@example.com", role="admin", password="correct horse battery staple")
+    client.force_login(admin)
+    kv_unit = run.probe_runs.get(unit="kv:extra")
+    page = client.get(f"/admin/scanners/proberun/{kv_unit.pk}/change/").content.decode()
+    assert "kv_owned (2)" in page and "ledger-copy" not in page
 
 
 def test_unreachable_vault_is_one_failed_unit_with_that_said(fleet):
