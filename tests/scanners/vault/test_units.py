@@ -17,6 +17,7 @@ from devtools.openbao import dev_server_start, dev_server_stop
 from inventory.accounts import user_grant
 from inventory.models import Connector, Credential
 from scanners.models import Finding, ProbeRun
+from scanners.selectors.runs import audit_run_wait
 from scanners.services.audit import audit_run_in_process
 from tests.helpers import free_port
 
@@ -30,8 +31,12 @@ EXTRA = {  # top-level keys: team1/, misc/, alpha, beta (4)
     "alpha": {"owner": "clean-token-bot"},
     "beta": {},
 }
-# pay-bot may also read a copy of ledger-bot's secret in the large mount `extra`
-PAY_READER = POLICIES["payments-reader"] + '\npath "extra/data/team1/*" { capabilities = ["read"] }'
+OLD = ["ledger", "a", "b", "c/d"]  # a KV version 1 mount, also large: ledger-bot declares old/ledger
+# pay-bot may also read the copies of ledger-bot's secret in the large mounts `extra` and `old`
+PAY_READER = POLICIES["payments-reader"] + '''
+path "extra/data/team1/*" { capabilities = ["read"] }
+path "old/ledger" { capabilities = ["read"] }
+'''
 DENY_PAYMENTS = '''
 path "*" { capabilities = ["read", "list", "sudo"] }
 path "secret/metadata/payments/*" { capabilities = ["deny"] }
@@ -54,6 +59,9 @@ def big_bao(tmp_path_factory):
         for path, custom in EXTRA.items():
             _write(client, "extra", path, custom)
         _write(client, "small", "lonely", {})
+        client.sys.enable_secrets_engine("kv", path="old", options={"version": "1"})
+        for path in OLD:
+            client.secrets.kv.v1.create_or_update_secret(path=path, secret={"v": CANARY}, mount_point="old")
         yield url, client
     finally:
         dev_server_stop(proc)
@@ -71,9 +79,10 @@ def fleet(db, big_bao, monkeypatch, settings):
     url, client = big_bao
     monkeypatch.delenv("VAULT_TOKEN", raising=False)
     monkeypatch.setenv("VAULT_TOKEN_TEST_VAULT", client.token)
-    bots = fleet_create(url=url, kv_mounts=["secret", "extra", "small"])
+    bots = fleet_create(url=url, kv_mounts=["secret", "extra", "small", "old"])
     Credential.objects.create(bot=bots["pay-bot"], name="gone-too", store="vault_kv", ref="extra/missing-two")
-    settings.BOTAUDIT_VAULT_KV_FANOUT_KEYS = 4  # secret (5 top-level keys) and extra (4); small has 1
+    Credential.objects.create(bot=bots["ledger-bot"], name="legacy", store="vault_kv", ref="old/ledger")
+    settings.BOTAUDIT_VAULT_KV_FANOUT_KEYS = 4  # secret (5 top-level keys), extra and old (4); small has 1
     return Connector.objects.get(name=NAME)
 
 
@@ -102,9 +111,9 @@ def test_a_large_mount_is_its_own_unit_and_the_findings_are_those_of_one_unit(fl
     settings.BOTAUDIT_VAULT_KV_FANOUT_KEYS = 4
     fanned = audit_run_in_process(connector_names=[NAME])
     units = _units(fanned)
-    assert set(units) == {"kv:secret", "kv:extra", "cluster"}
+    assert set(units) == {"kv:secret", "kv:extra", "kv:old", "cluster"}
     assert {u: (pr.status, pr.error) for u, pr in units.items()} == dict.fromkeys(units, ("ok", ""))
-    assert units["kv:secret"].phase == units["kv:extra"].phase < units["cluster"].phase
+    assert units["kv:secret"].phase == units["kv:extra"].phase == units["kv:old"].phase < units["cluster"].phase
     assert units["kv:secret"].counts["kv_secrets"] == 6 and units["kv:extra"].counts["kv_secrets"] == 4
     assert units["cluster"].counts["kv_secrets"] == 1  # small/lonely
     assert fanned.status == "ok"
@@ -116,15 +125,16 @@ def test_a_large_mount_is_its_own_unit_and_the_findings_are_those_of_one_unit(fl
     assert _unowned("secret/misc/orphaned").scope == scope["kv:secret"]
     assert _unowned("small/lonely").scope == scope["cluster"]
     kv_checks = {"vault.kv.unowned", "vault.kv.not_rotated", "vault.inventory.missing"}
-    for unit in ("kv:secret", "kv:extra"):  # a kv unit sees one mount: the cluster-wide checks say nothing there
+    for unit in ("kv:secret", "kv:extra", "kv:old"):  # one mount: the cluster-wide checks say nothing there
         assert set(Finding.objects.filter(scope=scope[unit]).values_list("check_id", flat=True)) <= kv_checks
     missing = {f.evidence["ref"]: f.scope for f in Finding.objects.filter(check_id="vault.inventory.missing")}
     assert missing == {"extra/missing-two": scope["kv:extra"], "secret/payments/missing-one": scope["kv:secret"],
                        "ghost-role": scope["cluster"]}
-    # the access checks saw the kv units' secrets: pay-bot reads ledger-bot's secret in two mounts
+    # the access checks saw the kv units' secrets: pay-bot reads ledger-bot's secret in three mounts
     reads = Finding.objects.get(check_id="vault.policy.reads_other_bots_secrets", bot__name="pay-bot")
     assert reads.scope == scope["cluster"]
-    assert reads.evidence["secrets"] == ["extra/team1/ledger-copy", "secret/payments/ledger"]
+    assert reads.evidence["secrets"] == ["extra/team1/ledger-copy", "old/ledger", "secret/payments/ledger"]
+    assert units["kv:old"].facts["kv_owned"] == [["ledger", 1, {}]]
     # a kv unit publishes the paths of the secrets that belong to a bot, never a value
     published = units["kv:extra"].facts["kv_owned"]
     assert published == [["alpha", 2, {"owner": "clean-token-bot"}], ["team1/ledger-copy", 2, {"bot": "ledger-bot"}]]
@@ -199,8 +209,8 @@ def test_the_runs_page_shows_the_kv_units_and_no_page_loads_their_facts(fleet, c
     client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
         html = client.get("/runs/").content.decode()
-    assert f"<strong>{NAME}</strong> (vault) · 3 units:" in html
-    for unit in ("kv:secret", "kv:extra", "cluster"):
+    assert f"<strong>{NAME}</strong> (vault) · 4 units:" in html
+    for unit in ("kv:secret", "kv:extra", "kv:old", "cluster"):
         assert f'<span class="unit">{unit}</span>' in html
     assert not [q["sql"] for q in queries if '"scanners_proberun"."facts"' in q["sql"]]
     admin, _ = user_grant(email="adm@example.com", role="admin", password="correct horse battery staple")
@@ -236,3 +246,17 @@ def test_sealed_vault_is_one_failed_unit_with_that_said(db, tmp_path, monkeypatc
     (unit,) = run.probe_runs.filter(kind="vault")
     assert unit.unit == "" and unit.status == "failed" and "sealed" in unit.error
     assert run.finished and not ProbeRun.objects.filter(audit_run=run, status__in=["pending", "running"]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_a_real_worker_the_cluster_unit_starts_after_its_kv_units_finished(celery_worker, fleet):
+    from scanners.tasks import audit_fleet
+
+    run = audit_run_wait(audit_run_id=audit_fleet.delay(trigger="test").get(timeout=30), timeout=90)
+    assert run is not None and run.status == "ok", list(run.probe_runs.values("unit", "status", "error"))
+    units = _units(run)
+    assert set(units) == {"kv:secret", "kv:extra", "kv:old", "cluster"}
+    assert len({pr.task_id for pr in units.values()}) == 4  # one task each
+    assert max(pr.finished for name, pr in units.items() if name != "cluster") <= units["cluster"].started
+    reads = Finding.objects.get(check_id="vault.policy.reads_other_bots_secrets", bot__name="pay-bot")
+    assert reads.evidence["secrets"] == ["extra/team1/ledger-copy", "old/ledger", "secret/payments/ledger"]
