@@ -26,7 +26,7 @@ from hvac import exceptions as hvac_exc
 from ..models import ProbeRun
 from ..registry import ProbeError, Unit
 from .attribution import OWNER_KEYS, attribution_for
-from .client import vault_connect, vault_errors, vault_logout
+from .client import response_data, vault_connect, vault_errors, vault_logout
 from .observations import KvSecret, VaultObservations
 
 log = logging.getLogger(__name__)
@@ -39,17 +39,11 @@ def kv_unit_name(mount: str) -> str:
     return f"{KV_UNIT}{mount}"
 
 
-def _data(resp) -> dict:
-    if not isinstance(resp, dict):
-        return {}
-    return resp.get("data") if isinstance(resp.get("data"), dict) else resp
-
-
 def _top_level_keys(conn, mount: str, *, v1: bool) -> int | None:
     """How many keys (secrets and folders) the mount lists at its top; None when the probe may not list it."""
     kv = conn.client.secrets.kv.v1 if v1 else conn.client.secrets.kv.v2
     try:
-        return len(_data(kv.list_secrets("", mount_point=mount)).get("keys") or [])
+        return len(response_data(kv.list_secrets("", mount_point=mount)).get("keys") or [])
     except hvac_exc.InvalidPath:
         return 0
     except hvac_exc.Forbidden:
@@ -58,7 +52,7 @@ def _top_level_keys(conn, mount: str, *, v1: bool) -> int | None:
 
 def large_kv_mounts(conn, *, threshold: int) -> list[str]:
     """The connector's KV mounts with at least `threshold` top-level keys (sys/mounts + one LIST each)."""
-    engines = _data(conn.client.sys.list_mounted_secrets_engines())
+    engines = response_data(conn.client.sys.list_mounted_secrets_engines())
     large = []
     for mount in conn.kv_mounts:
         engine = engines.get(f"{mount}/")
@@ -107,7 +101,9 @@ class Work:
 def unit_work(ctx, kv_mounts: list[str]) -> Work:
     unit = getattr(ctx, "unit", None)
     name, params = (unit.name, unit.params or {}) if unit is not None else ("", {})
-    if name.startswith(KV_UNIT) and params.get("mount"):
+    if name.startswith(KV_UNIT):
+        if not params.get("mount"):
+            raise ProbeError(f"unit {name}: planned without its mount")
         return Work(kv_only=True, mounts=(params["mount"],))
     if name == CLUSTER_UNIT:
         fanned = tuple(params.get("fanned") or ())
