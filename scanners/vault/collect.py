@@ -218,13 +218,13 @@ def _sections_run(conn, obs, sections, errors: list[str]) -> None:
 def collect(connector, ctx) -> Collected:
     """The whole cluster, or one unit of it (vault/units.py: a `kv:<mount>` unit or the `cluster` unit)."""
     conn = vault_connect(connector)
-    work = unit_work(ctx, conn.kv_mounts)
-    all_mounts = list(conn.kv_mounts)
-    if work.mounts is not None:
-        conn.kv_mounts = list(work.mounts)
     obs = VaultObservations(cluster=connector_key(connector.pk), url=conn.url)
     errors: list[str] = []
+    all_mounts = list(conn.kv_mounts)
     try:
+        work = unit_work(ctx, all_mounts)
+        if work.mounts is not None:
+            conn.kv_mounts = list(work.mounts)
         _sections_run(conn, obs, KV_SECTIONS if work.kv_only else SECTIONS, errors)
     finally:
         vault_logout(conn)
