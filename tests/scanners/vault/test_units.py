@@ -51,7 +51,7 @@ def big_bao(tmp_path_factory):
     try:
         url = f"http://127.0.0.1:{port}"
         client = hvac.Client(url=url, token=token)
-        vault_seed(client)
+        seeded = vault_seed(client)
         client.sys.create_or_update_acl_policy(name="payments-reader", policy=PAY_READER)
         client.sys.create_or_update_acl_policy(name="kv-deny-payments", policy=DENY_PAYMENTS)
         client.sys.enable_secrets_engine("kv", path="extra", options={"version": "2"})
@@ -62,7 +62,7 @@ def big_bao(tmp_path_factory):
         client.sys.enable_secrets_engine("kv", path="old", options={"version": "1"})
         for path in OLD:
             client.secrets.kv.v1.create_or_update_secret(path=path, secret={"v": CANARY}, mount_point="old")
-        yield url, client
+        yield url, client, seeded
     finally:
         dev_server_stop(proc)
 
@@ -76,7 +76,7 @@ def _write(client, mount, path, custom):
 
 @pytest.fixture
 def fleet(db, big_bao, monkeypatch, settings):
-    url, client = big_bao
+    url, client, _seeded = big_bao
     monkeypatch.delenv("VAULT_TOKEN", raising=False)
     monkeypatch.setenv("VAULT_TOKEN_TEST_VAULT", client.token)
     bots = fleet_create(url=url, kv_mounts=["secret", "extra", "small", "old"])
@@ -150,7 +150,7 @@ def test_a_large_mount_is_its_own_unit_and_the_findings_are_those_of_one_unit(fl
 
 
 def test_a_partial_kv_unit_resolves_nothing_of_its_mount_while_other_mounts_reconcile(fleet, big_bao, monkeypatch):
-    _url, root = big_bao
+    _url, root, _seeded = big_bao
     paths = {"secret": "misc/gone-soon", "extra": "misc/gone-soon", "small": "gone-soon"}
     for mount, path in paths.items():
         _write(root, mount, path, {})
@@ -183,7 +183,7 @@ def test_a_partial_kv_unit_resolves_nothing_of_its_mount_while_other_mounts_reco
 
 
 def test_a_failed_kv_unit_keeps_its_findings_open(fleet, big_bao, monkeypatch):
-    _url, root = big_bao
+    _url, root, _seeded = big_bao
     _write(root, "extra", "misc/gone-later", {})
     audit_run_in_process(connector_names=[NAME])
     gone = _unowned("extra/misc/gone-later")
@@ -260,3 +260,19 @@ def test_through_a_real_worker_the_cluster_unit_starts_after_its_kv_units_finish
     assert max(pr.finished for name, pr in units.items() if name != "cluster") <= units["cluster"].started
     reads = Finding.objects.get(check_id="vault.policy.reads_other_bots_secrets", bot__name="pay-bot")
     assert reads.evidence["secrets"] == ["extra/team1/ledger-copy", "old/ledger", "secret/payments/ledger"]
+
+
+def test_every_unit_s_approle_login_is_revoked(fleet, big_bao, monkeypatch):
+    _url, root, seeded = big_bao
+    fleet.options = {**fleet.options, "auth": "approle"}
+    fleet.save()
+    monkeypatch.setenv("VAULT_ROLE_ID_TEST_VAULT", seeded["probe_role_id"])
+    monkeypatch.setenv("VAULT_SECRET_ID_TEST_VAULT", seeded["probe_secret_id"])
+    units = _units(audit_run_in_process(connector_names=[NAME]))
+    # probe-limited lists secret/ only: the other mounts stay with the cluster, which says so
+    assert set(units) == {"kv:secret", "cluster"} and units["kv:secret"].status == "ok", units["kv:secret"].error
+    assert units["cluster"].status == "partial" and "kv: permission denied on LIST extra/metadata/" in (
+        units["cluster"].error)
+    token = root.auth.token  # neither the planning's login nor any unit's was left behind
+    metas = [token.lookup_accessor(a)["data"]["meta"] or {} for a in token.list_accessors()["data"]["keys"]]
+    assert not [m for m in metas if m.get("role_name") == "botaudit-probe"]
