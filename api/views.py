@@ -236,7 +236,7 @@ class ProbeRunViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ProbeRunFilter
 
     def get_queryset(self):
-        return ProbeRun.objects.select_related("connector")
+        return ProbeRun.objects.select_related("connector").defer("facts")  # not serialised; can be large
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "show_errors": user_is_auditor(self.request.user)}

@@ -240,6 +240,8 @@ BOTAUDIT_WEBHOOK_MAX_RETRIES = env.int("BOTAUDIT_WEBHOOK_MAX_RETRIES", default=5
 BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS = env.int("BOTAUDIT_VAULT_TOKEN_MAX_TTL_DAYS", default=30)
 BOTAUDIT_VAULT_ROTATION_DAYS = env.int("BOTAUDIT_VAULT_ROTATION_DAYS", default=90)
 BOTAUDIT_VAULT_WORKERS = env.int("BOTAUDIT_VAULT_WORKERS", default=8)
+# A KV mount with at least this many top-level keys is walked by its own unit (vault/units.py); 0: never.
+BOTAUDIT_VAULT_KV_FANOUT_KEYS = env.int("BOTAUDIT_VAULT_KV_FANOUT_KEYS", default=200)
 
 # Dashboard (issue 6): a strict Content-Security-Policy header on every response.
 MIDDLEWARE += ["botaudit.middleware.ContentSecurityPolicyMiddleware"]

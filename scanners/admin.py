@@ -22,6 +22,12 @@ class AuditRunAdmin(admin.ModelAdmin):
 class ProbeRunAdmin(admin.ModelAdmin):
     list_display = ["pk", "audit_run", "kind", "connector", "status", "api_calls", "finished"]
     list_filter = ["status", "kind"]
+    exclude = ["facts"]  # can be large (a Vault kv unit's published secrets paths): not shown raw
+    readonly_fields = ["facts_keys"]
+
+    @admin.display(description="facts")
+    def facts_keys(self, obj) -> str:
+        return ", ".join(f"{k} ({len(v)})" if isinstance(v, list | dict) else k for k, v in (obj.facts or {}).items())
 
 
 @admin.register(Finding)

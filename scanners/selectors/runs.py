@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from ..models import AuditRun
+from ..models import AuditRun, ProbeRun
 from .findings import findings_list
 
 
 def audit_runs_list() -> QuerySet[AuditRun]:
-    return AuditRun.objects.prefetch_related("probe_runs__connector").order_by("-started")
+    """Runs with their units, without the units' facts (a Vault kv unit's can be large; no page shows them)."""
+    units = ProbeRun.objects.select_related("connector").defer("facts")
+    return AuditRun.objects.prefetch_related(Prefetch("probe_runs", queryset=units)).order_by("-started")
 
 
 def audit_run_latest() -> AuditRun | None:

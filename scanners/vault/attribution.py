@@ -53,7 +53,7 @@ def kv_credentials(obs: VaultObservations, fleet, mounts) -> list[tuple[Credenti
 class Attribution:
     def __init__(self, obs: VaultObservations, fleet):
         self.obs, self.fleet = obs, fleet
-        mounts = {s.mount for s in obs.kv} | set(obs.kv_mounts_complete)
+        mounts = {s.mount for s in [*obs.kv, *obs.kv_elsewhere]} | set(obs.kv_mounts_complete)
         self.kv_credentials = defaultdict(list)  # (mount, path) -> [Credential] (manifest; may be shared)
         for cred in sorted(fleet.credentials_in(Credential.Store.VAULT_KV), key=lambda c: c.pk):
             key = kv_ref_split(cred.ref, mounts)

@@ -145,7 +145,7 @@ def policy_sudo(obs, ctx):
 )
 def reads_other_bots_secrets(obs, ctx):
     attr = attribution_for(obs, ctx.fleet)
-    owned = {s.read_path: (s, owners) for s in obs.kv if (owners := attr.kv_owners(s))}
+    owned = {s.read_path: (s, owners) for s in [*obs.kv, *obs.kv_elsewhere] if (owners := attr.kv_owners(s))}
     index = PathIndex(owned)
     for bot_id in sorted(attr.bot_policies):
         readable = defaultdict(list)

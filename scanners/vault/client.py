@@ -111,6 +111,13 @@ def vault_connect(connector) -> VaultConnection:
     return conn
 
 
+def response_data(resp) -> dict:
+    """The `data` of an hvac response (or the response itself when it has none); {} for no response."""
+    if not isinstance(resp, dict):
+        return {}
+    return resp.get("data") if isinstance(resp.get("data"), dict) else resp
+
+
 def vault_logout(conn: VaultConnection) -> None:
     """Revoke the token of this probe's own AppRole login, so audits do not pile up live tokens."""
     if conn.login_accessor:

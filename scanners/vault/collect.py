@@ -9,25 +9,20 @@ from hvac import exceptions as hvac_exc
 from ..registry import Collected, ProbeError
 from ..subjects import connector_key
 from .attribution import kv_credentials
-from .client import VaultConnection, vault_connect, vault_errors, vault_logout
+from .client import VaultConnection, response_data, vault_connect, vault_errors, vault_logout
 from .fanout import Fanout
 from .kv import KvWalker
 from .observations import AppRole, Entity, EntityAlias, Group, TokenInfo, TokenRole, VaultObservations, parse_time
 from .policy import PolicyParseError, Rule, policy_parse
+from .units import kv_published, kv_units_read, unit_work
 
 ROOT_RULES = [Rule(path="*", capabilities=frozenset({"create", "read", "update", "delete", "list", "sudo"}))]
-
-
-def _data(resp) -> dict:
-    if not isinstance(resp, dict):
-        return {}
-    return resp.get("data") if isinstance(resp.get("data"), dict) else resp
 
 
 def _keys(call) -> list[str]:
     """A LIST call's keys; a 404 (nothing there) is an empty list."""
     try:
-        return list(_data(call()).get("keys") or [])
+        return list(response_data(call()).get("keys") or [])
     except hvac_exc.InvalidPath:
         return []
 
@@ -49,7 +44,7 @@ def _health(conn: VaultConnection, obs: VaultObservations, _fan, _errors) -> Non
 
 def _audit(conn, obs, _fan, _errors) -> None:
     try:
-        obs.audit_devices = sorted(_data(conn.client.sys.list_enabled_audit_devices()))
+        obs.audit_devices = sorted(response_data(conn.client.sys.list_enabled_audit_devices()))
     except hvac_exc.InvalidRequest as exc:
         if "root namespace" not in str(exc):
             raise
@@ -57,12 +52,12 @@ def _audit(conn, obs, _fan, _errors) -> None:
 
 
 def _mounts(conn, obs, _fan, _errors) -> None:
-    auth = {p: m for p, m in _data(conn.client.sys.list_auth_methods()).items() if isinstance(m, dict)}
+    auth = {p: m for p, m in response_data(conn.client.sys.list_auth_methods()).items() if isinstance(m, dict)}
     obs.auth_methods = {p: m.get("type", "") for p, m in auth.items()}
     obs.auth_accessors = {p: m.get("accessor", "") for p, m in auth.items()}
     obs.secret_engines = {
         p: {"type": m.get("type", ""), "version": str((m.get("options") or {}).get("version", ""))}
-        for p, m in _data(conn.client.sys.list_mounted_secrets_engines()).items() if isinstance(m, dict)
+        for p, m in response_data(conn.client.sys.list_mounted_secrets_engines()).items() if isinstance(m, dict)
     }
 
 
@@ -70,7 +65,7 @@ def _policies(conn, obs, fan: Fanout, errors) -> None:
     names = _keys(conn.client.sys.list_acl_policies)
     for name, fut in fan.map(lambda n: conn.client.sys.read_acl_policy(n), [n for n in names if n != "root"]):
         try:
-            obs.policies[name] = policy_parse(name, _data(fut.result()).get("policy", ""))
+            obs.policies[name] = policy_parse(name, response_data(fut.result()).get("policy", ""))
         except hvac_exc.Forbidden:
             errors.append(f"policies: permission denied reading sys/policies/acl/{name}")
         except PolicyParseError as exc:
@@ -89,7 +84,7 @@ def _tokens(conn, obs, fan: Fanout, errors) -> None:
     accessors = [a for a in accessors if a != conn.login_accessor]  # the probe's own short-lived login
     for accessor, fut in fan.map(conn.client.auth.token.lookup_accessor, accessors):
         try:
-            d = _data(fut.result())
+            d = response_data(fut.result())
         except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath):
             continue  # expired or revoked between the listing and the lookup
         tokens.append(TokenInfo(
@@ -104,10 +99,10 @@ def _tokens(conn, obs, fan: Fanout, errors) -> None:
 
 def _read_approle(conn, mount: str, name: str) -> AppRole:
     approle = conn.client.auth.approle
-    role = AppRole(mount=mount, name=name, settings=_data(approle.read_role(name, mount_point=mount)))
+    role = AppRole(mount=mount, name=name, settings=response_data(approle.read_role(name, mount_point=mount)))
     for accessor in _keys(lambda: approle.list_secret_id_accessors(name, mount_point=mount)):
         try:
-            info = _data(approle.read_secret_id_accessor(name, accessor, mount_point=mount))
+            info = response_data(approle.read_secret_id_accessor(name, accessor, mount_point=mount))
         except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath):
             continue
         role.secret_ids.append({k: info.get(k) for k in (
@@ -144,7 +139,7 @@ def _token_roles(conn, obs, fan: Fanout, errors) -> None:
         return
     roles = []
     for name, fut in fan.map(token.read_role, names):
-        d = _data(fut.result())
+        d = response_data(fut.result())
         roles.append(TokenRole(name=name, allowed_policies=list(d.get("allowed_policies") or []),
                                no_default_policy=bool(d.get("token_no_default_policy"))))
     obs.token_roles = sorted(roles, key=lambda r: r.name)
@@ -167,12 +162,12 @@ def _identity(conn, obs, fan: Fanout, errors) -> None:
     entities = []
     for _, fut in fan.map(lambda i: identity.read_entity(i), _keys(lambda: identity.list_entities(method="LIST"))):
         try:
-            entities.append(_entity(_data(fut.result())))
+            entities.append(_entity(response_data(fut.result())))
         except hvac_exc.InvalidPath:
             continue  # deleted since the listing
     for _, fut in fan.map(lambda i: identity.read_group(i), _keys(lambda: identity.list_groups(method="LIST"))):
         try:
-            d = _data(fut.result())
+            d = response_data(fut.result())
         except hvac_exc.InvalidPath:
             continue
         obs.groups[d["id"]] = Group(id=d["id"], name=d.get("name") or "", policies=list(d.get("policies") or []),
@@ -205,33 +200,46 @@ SECTIONS = [
     ("policies", _policies), ("token accessors", _tokens), ("approle", _approles),
     ("token roles", _token_roles), ("identity entities and groups", _identity), ("kv metadata", _kv),
 ]
+KV_SECTIONS = [("health", _health), ("mounts", _mounts), ("kv metadata", _kv)]  # a kv:<mount> unit (units.py)
+
+
+def _sections_run(conn, obs, sections, errors: list[str]) -> None:
+    with Fanout(conn.workers) as fan:
+        for what, section in sections:
+            with vault_errors(conn, what):
+                try:
+                    section(conn, obs, fan, errors)
+                except hvac_exc.Forbidden as exc:
+                    errors.append(f"{what}: permission denied ({_first_line(exc)})")
+                except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
+                    errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
 
 
 def collect(connector, ctx) -> Collected:
+    """The whole cluster, or one unit of it (vault/units.py: a `kv:<mount>` unit or the `cluster` unit)."""
     conn = vault_connect(connector)
     obs = VaultObservations(cluster=connector_key(connector.pk), url=conn.url)
     errors: list[str] = []
+    all_mounts = list(conn.kv_mounts)
     try:
-        with Fanout(conn.workers) as fan:
-            for what, section in SECTIONS:
-                with vault_errors(conn, what):
-                    try:
-                        section(conn, obs, fan, errors)
-                    except hvac_exc.Forbidden as exc:
-                        errors.append(f"{what}: permission denied ({_first_line(exc)})")
-                    except (hvac_exc.InvalidRequest, hvac_exc.InvalidPath, hvac_exc.UnexpectedError) as exc:
-                        errors.append(f"{what}: {type(exc).__name__} ({_first_line(exc)})")
+        work = unit_work(ctx, all_mounts)
+        if work.mounts is not None:
+            conn.kv_mounts = list(work.mounts)
+        _sections_run(conn, obs, KV_SECTIONS if work.kv_only else SECTIONS, errors)
     finally:
         vault_logout(conn)
+    if work.fanned:
+        kv_units_read(obs=obs, ctx=ctx, fanned=work.fanned, errors=errors)
     credential_facts = {
         cred.pk: {"created_at": secret.created_time, "last_rotated_at": secret.updated_time}
-        for cred, secret in kv_credentials(obs, ctx.fleet, conn.kv_mounts)
+        for cred, secret in kv_credentials(obs, ctx.fleet, all_mounts)
     }
-    counts = {
-        "kv_secrets": len(obs.kv), "policies": len(obs.policies) - 1, "tokens": len(obs.tokens or []),
-        "approles": len(obs.approles or []), "audit_devices": len(obs.audit_devices or []),
-        "http_requests": conn.counter.value,
-    }
+    counts = {"kv_secrets": len(obs.kv), "http_requests": conn.counter.value}
+    if not work.kv_only:
+        counts.update(policies=len(obs.policies) - 1, tokens=len(obs.tokens or []), approles=len(obs.approles or []),
+                      audit_devices=len(obs.audit_devices or []))
     facts = {"cluster": connector.name, "url": conn.url, "version": obs.version, "kv_secrets": len(obs.kv)}
+    if work.kv_only:
+        facts["kv_owned"] = kv_published(obs, ctx.fleet)
     return Collected(observations=obs, api_calls=conn.counter.value, errors=errors, counts=counts,
                      facts=facts, credential_facts=credential_facts)

@@ -115,6 +115,9 @@ class VaultObservations:
     secret_engines: dict[str, dict] = field(default_factory=dict)  # path -> {type, version}
     kv: list[KvSecret] = field(default_factory=list)
     kv_mounts_complete: set[str] = field(default_factory=set)  # fully listed, so "missing" is trustworthy
+    # Secrets of mounts walked by this cluster's kv units (vault/units.py), as they published them:
+    # for the access checks only; the KV checks of those mounts ran in those units.
+    kv_elsewhere: list[KvSecret] = field(default_factory=list)
     policies: dict[str, list[Rule]] = field(default_factory=dict)
     tokens: list[TokenInfo] | None = None  # None: accessors not readable (needs sudo)
     approles: list[AppRole] | None = None  # None: not fully readable

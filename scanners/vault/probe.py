@@ -1,4 +1,5 @@
-"""The Vault / OpenBao probe: one connector = one cluster. Read-only, metadata only."""
+"""The Vault / OpenBao probe: one connector = one cluster, one unit unless a KV mount is large
+(then `kv:<mount>` units and a `cluster` unit: vault/units.py). Read-only, metadata only."""
 
 from ..registry import ProbeKind, register
 from . import checks_access, checks_kv
@@ -13,4 +14,10 @@ def collect(connector, ctx):
     return vault_collect(connector, ctx)
 
 
-register(ProbeKind(kind="vault", collect=collect, checks=CHECKS))
+def plan(connector, ctx):
+    from .units import plan as vault_plan
+
+    return vault_plan(connector, ctx)
+
+
+register(ProbeKind(kind="vault", collect=collect, checks=CHECKS, plan=plan))
