@@ -7,7 +7,6 @@ those lines are parsed. Yields (key, value, start, end) with offsets into the te
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
@@ -91,7 +90,7 @@ def _vocab_database():
 
 
 _VOCAB_RE = re.compile("|".join(map(re.escape, VOCAB)), re.I)
-_HS = {}  # per process and thread: a hyperscan scratch space is not shared
+_HS = {}  # per thread (a hyperscan scratch space is not shared; a forked worker inherits its own copy)
 # A line is parsed only when a key word is followed by a separator (or it runs a database client).
 _GATE = re.compile(r"""(?i)(?:pass|pw|psk|secret|token|key|auth|cred|salt)[\w.-]{0,40}["'\]]{0,2}[ \t]{0,8}"""
                    r"""(?:[=:,(>]|[ \t]\S)|mysql|mariadb|redis-cli|mongo|psql|sqlcmd|curl""")
@@ -105,7 +104,7 @@ def _hits(text: str) -> list[int]:
     if hyperscan is not None:  # one byte per character either way: offsets are in characters
         data = text.encode("ascii") if text.isascii() else text_shape(text)
     if data is not None:
-        me = (os.getpid(), threading.get_ident())
+        me = threading.get_ident()
         db = _HS.get(me) or _HS.setdefault(me, _vocab_database())
         hits = []
         db.scan(data, match_event_handler=lambda _i, _f, to, _fl, _c: hits.append(to))

@@ -11,8 +11,10 @@ read."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 
 from .trees import TYPE_BITS, mode_normalize
 
@@ -37,32 +39,40 @@ def changes_listed(git_dir: str, tips, hide=()) -> dict | None:
     revs = "".join(f"{oid}\n" for oid in tips) + "".join(f"^{oid}\n" for oid in hide)
     cmd = [git, f"--git-dir={git_dir}", *GIT_CONFIG, "log", "--stdin", "--raw", "-c", "--no-renames",
            "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--format=%x01%H"]
-    try:
-        done = subprocess.run(cmd, input=revs.encode(), capture_output=True, env=_git_env(), check=False)
-    except OSError:
-        return None
-    if done.returncode != 0:
-        return None
-    return _sections(done.stdout)
+    # into a file, not a pipe: where pipes are slow (a sandboxed kernel: 3 s of system time for
+    # celery's 11 MB), a file costs 0.1 s
+    with tempfile.TemporaryFile() as out:
+        try:
+            done = subprocess.run(cmd, input=revs.encode(), stdout=out, stderr=subprocess.DEVNULL, env=_git_env(),
+                                  check=False)
+        except OSError:
+            return None
+        if done.returncode != 0:
+            return None
+        out.seek(0)
+        return _sections(out.read())
 
 
-def _sections(out: bytes) -> dict:
-    """Split git's output per commit. Read in order, token by token: a record's path follows its
-    record, so a path may hold any byte (even the header mark) without being taken for a commit."""
-    tokens = out.split(b"\0")
-    sections, commit, start, i, n = {}, None, 0, 0, len(tokens)
-    while i < n:
-        token = tokens[i].removeprefix(b"\n")  # git ends a commit's header with NUL, newline
-        if token[:1] == b":":
-            i += 2
-            continue
-        if token[:1] == HEADER and len(token) > 1:
+# git's -z output, token by token: a commit's header, a record with its path (so a path may hold
+# any byte, even the header mark, and is never taken for a header), or a separator.
+_TOKEN = re.compile(rb"\x01([0-9a-f]{40,64})\0|\n?:[^\0]*\0[^\0]*\0|\0|\n")
+
+
+def _sections(out: bytes) -> dict | None:
+    """Split git's output per commit (None if it is not the expected shape)."""
+    sections, commit, start, pos = {}, None, 0, 0
+    for m in _TOKEN.finditer(out):
+        if m.start() != pos:
+            return None
+        pos = m.end()
+        if m.group(1) is not None:
             if commit is not None:
-                sections[commit] = b"\0".join(tokens[start:i])
-            commit, start = bytes.fromhex(token[1:].decode()), i + 1
-        i += 1
+                sections[commit] = out[start:m.start()]
+            commit, start = bytes.fromhex(m.group(1).decode()), pos
+    if pos != len(out):
+        return None
     if commit is not None:
-        sections[commit] = b"\0".join(tokens[start:n])
+        sections[commit] = out[start:]
     return sections
 
 

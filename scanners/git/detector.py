@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
+from .assignments import assignments_find
 from .parsed import parsed_find
 from .parsedgate import ParsedGate, path_features
 from .prefilter import Prefilter, RegexGate, utf8_shape
@@ -253,6 +254,17 @@ class Detector:
             found.append(Match(rule_id, line_no, secret_fingerprint(secret), redact(secret), start, end, *judged))
         return found
 
+    def gates_build(self) -> None:
+        """Compile every hyperscan database a scan uses (gates, the assignment parser's key words, the
+        case-fold check; ~0.5 s for the default rules), in this thread: once before a history scan's
+        worker processes fork, instead of once in each."""
+        self._gate = RegexGate(self.rules)
+        self._parsed_gate = ParsedGate() if self.parsed else None
+        if self._parsed_gate is not None:
+            self._parsed_gate.build()
+        list(assignments_find("password=warm\n"))
+        utf8_shape("\u00e9".encode())
+
     def may_match(self, data: bytes, path: str = "") -> bool:
         """False only when nothing in `data` (the raw bytes of a text at `path`) can give a match, so
         a caller may skip decoding it and all line work: the regex rules' gate, and with BotAudit's
@@ -260,8 +272,7 @@ class Detector:
         first use (~0.3 s for the default rules). Any detection added to scan() must keep this True
         for any text it could find something in."""
         if self._gate is None:
-            self._gate = RegexGate(self.rules)
-            self._parsed_gate = ParsedGate() if self.parsed else None
+            self.gates_build()
         shaped = not data.isascii()
         # Else the text, one byte per character (prefilter.utf8_shape); lines as long as in the
         # bytes, so a superset of text_decode's capped lines. On celery's history it closes 9 in 10

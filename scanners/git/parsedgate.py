@@ -15,7 +15,6 @@ one); without hyperscan the gate stays open."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 from .assignments import _CODE_EXT, _KEY_QUALIFIERS, _LAST, _PAIRS
@@ -93,11 +92,12 @@ def path_features(path: str) -> tuple:
 
 class ParsedGate:
     def __init__(self):
-        self._dbs: dict = {}  # per process, thread and kind of path: a hyperscan scratch space is not shared
+        self._dbs: dict = {}  # per thread and kind of path (a hyperscan scratch space is not shared; a
+        # forked worker inherits its own copy, so the databases built before the fork serve it)
         self._paths: dict[str, tuple] = {}
 
     def _db(self, code: bool):
-        me = (os.getpid(), threading.get_ident(), code)
+        me = (threading.get_ident(), code)
         db = self._dbs.get(me)
         if db is None:
             found = patterns(code=code)
@@ -107,6 +107,11 @@ class ParsedGate:
                        flags=[flags] * len(found))
             self._dbs[me] = db
         return db
+
+    def build(self) -> None:
+        """Compile both databases now (e.g. before worker processes fork, which then share them)."""
+        if hyperscan is not None:
+            self._db(False), self._db(True)
 
     def _path(self, path: str) -> tuple[bool, bool]:
         """(parsed whatever the content (.pgpass), a code file)."""

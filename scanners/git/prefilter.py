@@ -5,7 +5,6 @@ ahocorasick-rs (overlapping, over lower-cased text) 60 MB/s, Python `re` alterna
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
@@ -85,13 +84,13 @@ def utf8_shape(data: bytes, *, valid: bool = False) -> bytes | None:
     return data.translate(_LEAD_TO_0X80, _CONTINUATION)
 
 
-_FOLD_DBS: dict = {}  # per process and thread: a hyperscan scratch space is not shared
+_FOLD_DBS: dict = {}  # per thread (a hyperscan scratch space is not shared; a forked worker inherits its own copy)
 
 
 def _folds_in(data: bytes) -> bool:
     if hyperscan is None:  # pragma: no cover
         return any(fold in data for fold in _FOLDS_TO_ASCII)
-    me = (os.getpid(), threading.get_ident())
+    me = threading.get_ident()
     db = _FOLD_DBS.get(me)
     if db is None:
         db = _FOLD_DBS[me] = hyperscan.Database()

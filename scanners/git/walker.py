@@ -357,7 +357,7 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     # objects are never handed to git either
     listed = changes_listed(repo.path, tips, hide) if gate and not damaged else None
     if gate:
-        detector.may_match(b"")  # build the gate once, before the workers fork
+        detector.gates_build()  # once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
