@@ -19,7 +19,7 @@ from inventory.text import control_problem
 DEFAULT_RULES = Path(__file__).with_name("rules") / "default.toml"
 MAX_EXTEND_DEPTH = 2  # gitleaks' maxExtendDepth
 _OPTIONS = re2.Options()
-_OPTIONS.max_mem = 64 << 20
+_OPTIONS.max_mem = 16 << 20  # per regex, its DFA cache 2/3 of it (64 MB let each history worker grow ~10 MB more)
 
 
 class RuleError(ValueError):

@@ -5,6 +5,7 @@ not fork, e.g. a daemonic Celery worker)."""
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import time
@@ -25,9 +26,10 @@ from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
 NONE = ()  # one shared "no matches" for the tens of thousands of cached clean blobs
-CHUNK = 400  # smallest number of commits per worker task
-CHUNKS_PER_WORKER = 16  # small tasks balance the load (a few commits, e.g. generated docs, cost 40% of a
-# history); the blob, line and tree caches live as long as the worker, so small tasks cost no rescans
+CHUNK = 100  # smallest number of commits per worker task
+CHUNKS_PER_WORKER = 64  # small tasks balance the load: a few commits (e.g. generated docs) cost a sixth of
+# celery's history, and with 16 tasks per worker one of them held a worker 3.8 s alone at the end (64:
+# 8.1-8.5 s instead of 9.1-10.2; 128 duplicate more blob scans between the workers' caches: 9.1-10.4)
 PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork costs more)
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
@@ -250,9 +252,24 @@ def _worker_init(path, detector, max_blob_bytes, gate, damaged, listed):
 def _worker_scan(commit_hexes):
     """One chunk, with this worker's caches: a blob another chunk of this worker scanned is not
     scanned again (the cache key holds everything about a path that a scan depends on)."""
-    return commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                        _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"],
-                        _WORKER["listed"])
+    found = commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
+                         _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"],
+                         _WORKER["listed"])
+    _heap_trim()
+    return found
+
+
+def _heap_trim() -> None:
+    """Give the heap's free pages back (glibc keeps them: a worker's RSS held ~120 MB it no
+    longer used after decoding large blobs). No-op without glibc."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+try:
+    _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+except (OSError, AttributeError):  # pragma: no cover - not glibc
+    _MALLOC_TRIM = None
 
 
 def _thread_scan(path, detector, max_blob_bytes, gate, damaged, listed, commit_hexes):
@@ -350,14 +367,18 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     `damaged` ({raw id: why}) are loose objects that are never handed to libgit2."""
     reads_fast()
     damaged = damaged or {}
-    commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
+    # git lists every commit's changes at once (C, 0.9 s for celery) when there are many, while
+    # this thread walks and compiles the gates; damaged objects are never handed to git either
+    with ThreadPoolExecutor(1) as lister:
+        listing = lister.submit(changes_listed, repo.path, tips, hide) if not damaged and not hide else None
+        commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
+        gate = len(commits) >= GATE_FROM
+        if gate and not damaged and listing is None:
+            listing = lister.submit(changes_listed, repo.path, tips, hide)
+        if gate:
+            detector.gates_build()  # once, before the workers fork
+        listed = listing.result() if listing is not None and gate else None
     workers = workers or min(2, os.cpu_count() or 1)
-    gate = len(commits) >= GATE_FROM
-    # git lists every commit's changes at once (C, 0.6 s for celery) when there are many; damaged
-    # objects are never handed to git either
-    listed = changes_listed(repo.path, tips, hide) if gate and not damaged else None
-    if gate:
-        detector.gates_build()  # once, before the workers fork
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
