@@ -35,15 +35,17 @@ def make_credential():
 
 @pytest.fixture
 def celery_worker(settings):
-    """A real Celery worker (threads) in this process, on the Redis broker from REDIS_URL, starting
-    from empty queues: a message an earlier test left (sent with no worker running, for rows since
-    rolled back) would otherwise take this test's worker threads first."""
+    """A real Celery worker (threads) in this process, on the Redis broker from REDIS_URL, consuming
+    every queue (a worker an earlier test started with `queues=[...]` narrowed the app's selection
+    for every later worker in the process: start_worker selects on the app itself), from empty
+    queues (a message an earlier test left, sent with no worker running, would take the threads first)."""
     from celery.contrib.testing.worker import start_worker
 
     from botaudit.celery import app
 
     assert settings.CELERY_BROKER_URL.startswith("redis://"), "this test needs the real Redis broker"
     app.conf.task_always_eager = False
+    app.amqp.queues.select(list(app.amqp.queues))
     app.control.purge()
     with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=10):
         yield
