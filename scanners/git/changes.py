@@ -18,8 +18,10 @@ import tempfile
 
 from .trees import TYPE_BITS, mode_normalize
 
+# What the repository's own configuration could change about the listing, or make git run, pinned
+# (`git log --raw` reads no index, runs no hook, pager, textconv or external diff)
 GIT_CONFIG = ("-c", "log.showRoot=true", "-c", "log.showSignature=false", "-c", "diff.renames=false",
-              "-c", "core.quotePath=false")
+              "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "-c", "core.pager=cat")
 HEADER = b"\x01"
 
 

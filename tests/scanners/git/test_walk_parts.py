@@ -162,3 +162,33 @@ def test_git_listing_is_none_without_git(tmp_path, monkeypatch):
     assert changes_listed(repo.path, [tip]) == {tip.raw: b""}
     monkeypatch.setenv("PATH", str(tmp_path))  # no git here: the tree reader lists the changes
     assert changes_listed(repo.path, [tip]) is None
+
+
+def test_the_repository_s_own_config_changes_nothing_in_git_s_listing_and_runs_nothing(tmp_path):
+    """Roots hidden, renames on, signatures shown, a pager, an external diff, an fsmonitor and a
+    GPG program that would leave a mark, and a replace ref swapping a commit: the listing is still
+    the tree reader's, and nothing ran."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    trees, sig = _Trees(repo, random.Random(5)), pygit2.Signature("t", "t@example.com", 1_700_000_000, 0)
+    commits = [repo.create_commit(None, sig, sig, "root", trees.make(), [])]
+    for i in range(30):
+        commits.append(repo.create_commit(None, sig, sig, f"c{i}", trees.mutate(repo[commits[-1]].tree_id),
+                                          [commits[-1]]))
+    mark = tmp_path / "ran"
+    script = tmp_path / "run.sh"
+    script.write_text(f"#!/bin/sh\ntouch {mark}\n")
+    script.chmod(0o755)
+    for key, value in [("log.showRoot", "false"), ("diff.renames", "copies"), ("log.showSignature", "true"),
+                       ("core.pager", str(script)), ("diff.external", str(script)),
+                       ("core.fsmonitor", str(script)), ("gpg.program", str(script))]:
+        repo.config[key] = value
+    repo.references.create(f"refs/replace/{commits[10]}", commits[20])
+    listed = changes_listed(repo.path, [commits[-1]])
+    reader = TreeReader(repo.odb)
+    assert len(listed) == len(commits)
+    for oid in commits:
+        commit = repo[oid]
+        parents = commit.parent_ids
+        expected = reader.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+        assert sorted(changes_parse(listed[oid.raw])) == sorted(expected), oid
+    assert not mark.exists()
