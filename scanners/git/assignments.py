@@ -97,6 +97,12 @@ _GATE = re.compile(r"""(?i)(?:pass|pw|psk|secret|token|key|auth|cred|salt)[\w.-]
 _NEEDS = {2: "--", 3: "<", 4: "=", 5: "<", 6: ",", 7: "(", 8: "-", 9: "-"}
 
 
+def vocab_database():
+    """This thread's key-word database (built on first use; Detector.gates_build builds it early)."""
+    me = threading.get_ident()
+    return _HS.get(me) or _HS.setdefault(me, _vocab_database())
+
+
 def _hits(text: str) -> list[int]:
     """Offsets where a key word ends (hyperscan over the text's ASCII shape, prefilter.text_shape;
     `re` when a character folds to an ASCII letter). Only the lines they fall in matter."""
@@ -104,8 +110,7 @@ def _hits(text: str) -> list[int]:
     if hyperscan is not None:  # one byte per character either way: offsets are in characters
         data = text.encode("ascii") if text.isascii() else text_shape(text)
     if data is not None:
-        me = threading.get_ident()
-        db = _HS.get(me) or _HS.setdefault(me, _vocab_database())
+        db = vocab_database()
         hits = []
         db.scan(data, match_event_handler=lambda _i, _f, to, _fl, _c: hits.append(to))
         return sorted(hits)

@@ -22,7 +22,6 @@ from .trees import TYPE_BITS, mode_normalize
 # (`git log --raw` reads no index, runs no hook, pager, textconv or external diff)
 GIT_CONFIG = ("-c", "log.showRoot=true", "-c", "log.showSignature=false", "-c", "diff.renames=false",
               "-c", "core.quotePath=false", "-c", "core.fsmonitor=false", "-c", "core.pager=cat")
-HEADER = b"\x01"
 
 
 def _git_env() -> dict:

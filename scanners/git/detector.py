@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..redaction import redact, secret_fingerprint
-from .assignments import assignments_find
+from .assignments import vocab_database
 from .parsed import parsed_find
 from .parsedgate import ParsedGate, path_features
-from .prefilter import Prefilter, RegexGate, utf8_shape
+from .prefilter import Prefilter, RegexGate, fold_database, utf8_shape
 from .values import rule_kind, shannon_entropy, value_judge  # noqa: F401 - shannon_entropy re-exported
 
 MAX_LINE = 4096  # longer lines (minified files) are examined up to this many characters
@@ -262,8 +262,9 @@ class Detector:
         self._parsed_gate = ParsedGate() if self.parsed else None
         if self._parsed_gate is not None:
             self._parsed_gate.build()
-        list(assignments_find("password=warm\n"))
-        utf8_shape("\u00e9".encode())
+        if self.parsed:
+            vocab_database()
+        fold_database()
 
     def may_match(self, data: bytes, path: str = "") -> bool:
         """False only when nothing in `data` (the raw bytes of a text at `path`) can give a match, so

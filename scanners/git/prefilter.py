@@ -87,9 +87,11 @@ def utf8_shape(data: bytes, *, valid: bool = False) -> bytes | None:
 _FOLD_DBS: dict = {}  # per thread (a hyperscan scratch space is not shared; a forked worker inherits its own copy)
 
 
-def _folds_in(data: bytes) -> bool:
+def fold_database():
+    """This thread's database of characters that fold to ASCII letters (built on first use;
+    Detector.gates_build builds it early). None without hyperscan."""
     if hyperscan is None:  # pragma: no cover
-        return any(fold in data for fold in _FOLDS_TO_ASCII)
+        return None
     me = threading.get_ident()
     db = _FOLD_DBS.get(me)
     if db is None:
@@ -97,6 +99,13 @@ def _folds_in(data: bytes) -> bool:
         db.compile(expressions=[b"".join(b"\\x%02x" % c for c in f) for f in _FOLDS_TO_ASCII],
                    ids=list(range(len(_FOLDS_TO_ASCII))),
                    elements=len(_FOLDS_TO_ASCII), flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(_FOLDS_TO_ASCII))
+    return db
+
+
+def _folds_in(data: bytes) -> bool:
+    db = fold_database()
+    if db is None:  # pragma: no cover
+        return any(fold in data for fold in _FOLDS_TO_ASCII)
     try:
         db.scan(data, match_event_handler=_stop)
     except hyperscan.ScanTerminated:
