@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 
 from .trees import TYPE_BITS, mode_normalize
 
@@ -30,7 +31,29 @@ def _git_env() -> dict:
             "GIT_NO_REPLACE_OBJECTS": "1", "LC_ALL": "C"}
 
 
-def changes_listed(git_dir: str, tips, hide=()) -> dict | None:
+class Listing(Mapping):
+    """{raw commit id: that commit's raw diff records} read from git's output file on demand (os.pread:
+    thread-safe, and after a fork the worker processes read the same open file): only the offsets
+    stay in memory (~3 MB for celery's 25,788 commits, against 11 MB of records)."""
+
+    def __init__(self, file, offsets: dict):
+        self.file, self.offsets = file, offsets
+
+    def __getitem__(self, raw: bytes) -> bytes:
+        start, end = self.offsets[raw]
+        return os.pread(self.file.fileno(), end - start, start)
+
+    def __iter__(self):
+        return iter(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def changes_listed(git_dir: str, tips, hide=()) -> Listing | None:
     """{raw commit id: that commit's raw diff records (NUL-separated, for `changes_parse`)} for
     every commit reachable from `tips` (commit ids) and not from `hide`, or None when git is not
     installed or fails."""
@@ -42,16 +65,17 @@ def changes_listed(git_dir: str, tips, hide=()) -> dict | None:
            "--no-abbrev", "-z", "--no-color", "--no-ext-diff", "--format=%x01%H"]
     # into a file, not a pipe: where pipes are slow (a sandboxed kernel: 3 s of system time for
     # celery's 11 MB), a file costs 0.1 s
-    with tempfile.TemporaryFile() as out:
-        try:
-            done = subprocess.run(cmd, input=revs.encode(), stdout=out, stderr=subprocess.DEVNULL, env=_git_env(),
-                                  check=False)
-        except OSError:
-            return None
-        if done.returncode != 0:
-            return None
-        out.seek(0)
-        return _sections(out.read())
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - kept open by the Listing, closed by its reader
+    try:
+        done = subprocess.run(cmd, input=revs.encode(), stdout=out, stderr=subprocess.DEVNULL, env=_git_env(),
+                              check=False)
+        offsets = _sections(os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0)) if done.returncode == 0 else None
+    except OSError:
+        offsets = None
+    if offsets is None:
+        out.close()
+        return None
+    return Listing(out, offsets)
 
 
 # git's -z output, token by token: a commit's header, a record with its path (so a path may hold
@@ -60,7 +84,7 @@ _TOKEN = re.compile(rb"\x01([0-9a-f]{40,64})\0|\n?:[^\0]*\0[^\0]*\0|\0|\n")
 
 
 def _sections(out: bytes) -> dict | None:
-    """Split git's output per commit (None if it is not the expected shape)."""
+    """{raw commit id: (start, end) of its records in `out`} (None if it is not the expected shape)."""
     sections, commit, start, pos = {}, None, 0, 0
     for m in _TOKEN.finditer(out):
         if m.start() != pos:
@@ -68,12 +92,12 @@ def _sections(out: bytes) -> dict | None:
         pos = m.end()
         if m.group(1) is not None:
             if commit is not None:
-                sections[commit] = out[start:m.start()]
+                sections[commit] = (start, m.start())
             commit, start = bytes.fromhex(m.group(1).decode()), pos
     if pos != len(out):
         return None
     if commit is not None:
-        sections[commit] = out[start:]
+        sections[commit] = (start, len(out))
     return sections
 
 

@@ -163,6 +163,11 @@ class Detector:
         self._gate = self._parsed_gate = None
         self.judge_non_ascii = True  # gate non-ASCII text through its shape (see may_match; False: never)
 
+    def __reduce__(self):
+        """Pickled as its rules and settings (for the scanning process, engine.py): the caches and the
+        hyperscan databases are rebuilt there."""
+        return _detector_rebuild, (self.ruleset, self.judge_non_ascii)
+
     def path_allowed(self, path: str, commit: str = "") -> bool:
         """A global allowlist skips the whole file (gitleaks' checkCommitOrPathAllowed)."""
         if commit:
@@ -286,3 +291,9 @@ class Detector:
 
     def rules_by_id(self, rule_id: str):
         return self._by_id[rule_id]
+
+
+def _detector_rebuild(ruleset, judge_non_ascii: bool) -> Detector:
+    detector = Detector(ruleset)
+    detector.judge_non_ascii = judge_non_ascii
+    return detector

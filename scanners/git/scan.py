@@ -11,6 +11,8 @@ import os
 import pickle
 import select
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +20,11 @@ from pathlib import Path
 import pygit2
 from django.conf import settings
 
+from . import engine
 from .mirror import loose_damaged
 from .walker import Leak, Stats, history_scan, still_at_head_mark, tree_scan
+
+ROOT = Path(__file__).resolve().parents[2]  # the project: what the scanning process imports from
 
 
 class ScanStopped(ValueError):
@@ -97,51 +102,77 @@ def default_head(repo: pygit2.Repository, damaged=None):
 
 def bounded_call(fn, *, seconds: float, what: str):
     """fn() in a forked child process, in its own process group, its result pickled back through a
-    pipe. Past `seconds` the whole group (the scan's worker processes too) is killed and ScanStopped
-    raised: a libgit2 read that never returns cannot keep a scan, a probe or an audit running."""
+    pipe (see `_result_await`). For small scans: a fork costs nothing to start."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         os.close(read_end)
         os.setpgid(0, 0)
-        try:
-            payload = pickle.dumps((True, fn()))
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-            try:
-                payload = pickle.dumps((False, exc))
-            except Exception:  # noqa: BLE001
-                payload = pickle.dumps((False, ValueError(f"{type(exc).__name__}: {exc}")))
+        payload = engine.reply(fn)
         with os.fdopen(write_end, "wb") as out:
             out.write(payload)
         os._exit(0)
     os.close(write_end)
-    chunks, deadline = [], time.monotonic() + seconds
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                _group_kill(pid)
-                raise ScanStopped(f"{what}: stopped after {seconds:g} s (BOTAUDIT_GIT_SCAN_TIME_LIMIT); "
-                                  "a damaged object may make reading never return")
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
+        return _result_await(pid, read_end, seconds, what, lambda: _status_text(os.waitpid(pid, 0)[1]))
     finally:
         os.close(read_end)
-    _pid, status = os.waitpid(pid, 0)
+
+
+def engine_call(target: str, *, repo: pygit2.Repository | None, kwargs: dict, seconds: float, what: str):
+    """`target` ("module:function") called with `kwargs` (and `repo`, reopened by path) in a fresh
+    scanning process (engine.py: it inherits none of this process's memory), in its own process
+    group; see `_result_await`."""
+    values = {k: getattr(settings, k) for k in dir(settings) if k.startswith("BOTAUDIT_GIT_")}
+    values["BOTAUDIT_FINGERPRINT_KEY"] = settings.BOTAUDIT_FINGERPRINT_KEY
+    job = pickle.dumps((target, values, repo.path if repo is not None else None, kwargs))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with subprocess.Popen([sys.executable, "-P", "-m", "scanners.git.engine"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, env=env, start_new_session=True) as proc:
+        try:
+            proc.stdin.write(job)
+            proc.stdin.close()
+        except BrokenPipeError:  # it died before reading: _result_await says how
+            pass
+        return _result_await(proc.pid, proc.stdout.fileno(), seconds, what,
+                             lambda: _status_text(_wait_status(proc)))
+
+
+def _result_await(pid: int, read_end: int, seconds: float, what: str, reap):
+    """The result the process `pid` pickles back through `read_end`. Past `seconds` its whole group
+    (the scan's worker processes too) is killed and ScanStopped raised: a libgit2 read that never
+    returns cannot keep a scan, a probe or an audit running. `reap()` waits for the process and
+    says how it ended."""
+    chunks, deadline = [], time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([read_end], [], [], left)[0]:
+            _group_kill(pid)
+            reap()
+            raise ScanStopped(f"{what}: stopped after {seconds:g} s (BOTAUDIT_GIT_SCAN_TIME_LIMIT); "
+                              "a damaged object may make reading never return")
+        chunk = os.read(read_end, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    ended = reap()
     if not chunks:
-        raise ScanStopped(f"{what}: the scanning process died ({_status_text(status)})")
-    ok, value = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own forked child, a private pipe
+        raise ScanStopped(f"{what}: the scanning process died ({ended})")
+    ok, value = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own child, a private pipe
     if not ok:
         raise value
     return value
 
 
+def _wait_status(proc: subprocess.Popen) -> int:
+    """Popen's return code as a waitpid status (for `_status_text`)."""
+    code = proc.wait()
+    return (-code) if code < 0 else code << 8
+
+
 def _group_kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
 
 
 def _status_text(status: int) -> str:
@@ -151,12 +182,13 @@ def _status_text(status: int) -> str:
 
 
 def repo_scan(*, repo: pygit2.Repository, **kw) -> ScanResult:
-    """Scan `repo` (see `repo_scan_unbounded`) in a child process bounded by
+    """Scan `repo` (see `repo_scan_unbounded`) in a fresh scanning process (engine.py) bounded by
     BOTAUDIT_GIT_SCAN_TIME_LIMIT seconds (0: in this process, unbounded)."""
     limit = settings.BOTAUDIT_GIT_SCAN_TIME_LIMIT
     if not limit:
         return repo_scan_unbounded(repo=repo, **kw)
-    return bounded_call(lambda: repo_scan_unbounded(repo=repo, **kw), seconds=limit, what=f"scan of {repo.path}")
+    return engine_call("scanners.git.scan:repo_scan_unbounded", repo=repo, kwargs=kw, seconds=limit,
+                       what=f"scan of {repo.path}")
 
 
 def tips_select(repo: pygit2.Repository, *, branches=None, since: str | None = None, revs=(),

@@ -5,11 +5,14 @@ not fork, e.g. a daemonic Celery worker)."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,7 +37,7 @@ PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork cost
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
-PACK_WINDOW, PACK_MAPPED = 4 << 20, 16 << 20  # libgit2 mmap window size and limit (bytes) per process
+PACK_WINDOW, PACK_MAPPED = 8 << 20, 32 << 20  # libgit2 mmap window size and limit (bytes) per process
 LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
 LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content (the counts take ~2x more)
 
@@ -259,6 +262,91 @@ def _worker_scan(commit_hexes):
     return found
 
 
+def _worker_loop(conn, init_args) -> None:
+    """A forked worker: scan each (index, chunk) received, send back (index, ok, result or exception)
+    until told to stop (None) or the main process is gone."""
+    _worker_init(*init_args)
+    try:
+        while (task := conn.recv()) is not None:
+            index, chunk = task
+            try:
+                conn.send((index, True, _worker_scan(chunk)))
+            except Exception as exc:  # noqa: BLE001 - raised again in the main process
+                conn.send((index, False, exc))
+    except EOFError:  # the main process is gone
+        pass
+
+
+def _shared_scan(chunks, workers: int, init_args) -> tuple[list, list[str]]:
+    """(each chunk's `commits_scan` result in chunk order, errors). This process scans chunks too, and
+    `workers - 1` forked worker processes take the next chunks as they go (a thread here keeps each
+    one two chunks ahead): one process fewer than a pool of `workers`, where a worker holds ~100 MB
+    of celery's history. A worker that dies has its chunks scanned here, and an error says so."""
+    ctx = multiprocessing.get_context("fork")
+    helpers = []
+    for _ in range(workers - 1):  # forked before this process opens its own caches
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_worker_loop, args=(theirs, init_args), daemon=True)
+        proc.start()
+        theirs.close()
+        helpers.append((proc, mine))
+    _worker_init(*init_args)
+    results, todo, errors, raised = [None] * len(chunks), deque(range(len(chunks))), [], []
+
+    def drive(proc, conn):
+        pending = deque()
+        try:
+            while True:
+                while todo and len(pending) < 2:
+                    try:
+                        index = todo.popleft()
+                    except IndexError:  # the main thread took the last one
+                        break
+                    conn.send((index, chunks[index]))
+                    pending.append(index)
+                if not pending:
+                    return
+                index, ok, value = conn.recv()
+                pending.remove(index)
+                if not ok:
+                    raised.append(value)
+                    return
+                results[index] = value
+        except (EOFError, OSError):
+            proc.join()
+            errors.append(f"scan worker process {proc.pid} died (exit code {proc.exitcode}); "
+                          "its share was scanned by the main scanning process")
+            todo.extend(pending)
+
+    drivers = [threading.Thread(target=drive, args=helper, daemon=True) for helper in helpers]
+    try:
+        for driver in drivers:
+            driver.start()
+        while True:
+            while todo and not raised:
+                try:
+                    index = todo.popleft()
+                except IndexError:
+                    break
+                results[index] = _worker_scan(chunks[index])
+            for driver in drivers:
+                driver.join()
+            if raised:
+                raise raised[0]
+            if not todo:  # else a worker died with chunks in hand: they are scanned here
+                break
+    finally:
+        for (proc, conn), driver in zip(helpers, drivers, strict=True):
+            if driver.is_alive():  # this process raised: the worker is killed, not told
+                proc.kill()
+            else:
+                with contextlib.suppress(OSError):
+                    conn.send(None)
+            proc.join()
+        _WORKER.clear()
+    return results, errors
+
+
 def _heap_trim() -> None:
     """Give the heap's free pages back (glibc keeps them: a worker's RSS held ~120 MB it no
     longer used after decoding large blobs). No-op without glibc."""
@@ -316,7 +404,9 @@ def reads_fast() -> None:
     # changes (trees are read by TreeReader only as a fallback): 2 MB, ~20 MB less per process than 16
     pygit2.settings.cache_max_size(2 << 20)
     # Pack files are mapped in windows of 1 GB by default (the whole pack stays resident in every
-    # worker, ~70 MB for celery's); small windows under a low limit keep ~20 MB of it per process.
+    # process, 67 MB for celery's); 8 MB windows under a 32 MB limit keep at most that (4 MB under
+    # 16 MB cost 0.8 s more system time remapping). Only packs opened after this call get them:
+    # engine.py calls it before opening the repository.
     pygit2.settings.mwindow_size = PACK_WINDOW
     pygit2.settings.mwindow_mapped_limit = PACK_MAPPED
 
@@ -385,15 +475,17 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
         chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
         if _can_fork():
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers, _worker_init, (repo.path, detector, max_blob_bytes, gate, damaged, listed)) as pool:
-                parts = list(pool.imap(_worker_scan, chunks))
+            init = (repo.path, detector, max_blob_bytes, gate, damaged, listed)
+            parts, fork_errors = _shared_scan(chunks, workers, init)
+            walk_errors += fork_errors
         else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
             with ThreadPoolExecutor(workers) as pool:
                 scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, listed)
                 parts = list(pool.map(scan, chunks))
     else:
         parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed)]
+    if listed is not None:
+        listed.close()
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)

@@ -10,13 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-import pygit2
 import pytest
 
-from scanners.git import scan as scan_module
-from scanners.git.detector import Detector
-from scanners.git.rules import rules_load
-from scanners.git.scan import ScanStopped, bounded_call, repo_scan
+from scanners.git.scan import ScanStopped, bounded_call, engine_call
 from tests.scanners.git.gitrepo import Repo, aws_key_id
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -77,15 +73,26 @@ def test_a_damaged_object_is_named_and_the_scan_ends(tmp_path, kind, packed):
         assert [f["file"] for f in report["findings"]] == ["a.py"]  # the rest of the history still scanned
 
 
-def test_the_watchdog_stops_a_scan_that_never_returns(tmp_path, settings, monkeypatch):
-    repo = Repo(tmp_path / "r")
-    repo.commit({"a.py": "x = 1\n"})
-    settings.BOTAUDIT_GIT_SCAN_TIME_LIMIT = 1
-    monkeypatch.setattr(scan_module, "history_scan", lambda *a, **k: time.sleep(600))  # stands in for libgit2
+def _gone(pid: int) -> bool:
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":  # killed, waiting for its reaper
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_watchdog_stops_a_scan_that_never_returns(tmp_path):
+    marker = tmp_path / "worker.pid"
     start = time.monotonic()
-    with pytest.raises(ScanStopped, match=r"stopped after 1 s \(BOTAUDIT_GIT_SCAN_TIME_LIMIT\)"):
-        repo_scan(repo=pygit2.Repository(str(repo.path)), detector=Detector(rules_load()))
+    with pytest.raises(ScanStopped, match=r"^scan of x: stopped after 1 s \(BOTAUDIT_GIT_SCAN_TIME_LIMIT\)"):
+        engine_call("tests.scanners.git.engine_targets:forever", repo=None, kwargs={"marker_file": str(marker)},
+                    seconds=1, what="scan of x")
     assert time.monotonic() - start < 10
+    assert _gone(int(marker.read_text())), "the scanning process's own worker survived the watchdog"
 
 
 def test_the_watchdog_kills_the_scans_worker_processes_too(tmp_path):
@@ -98,17 +105,7 @@ def test_the_watchdog_kills_the_scans_worker_processes_too(tmp_path):
 
     with pytest.raises(ScanStopped):
         bounded_call(spawn_and_hang, seconds=2, what="test")
-    pid = int(marker.read_text())
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":  # killed, waiting for its reaper
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError(f"worker process {pid} still running after the watchdog fired")
+    assert _gone(int(marker.read_text())), "worker process still running after the watchdog fired"
 
 
 def test_results_and_errors_come_back_from_the_bounded_process():
