@@ -1,15 +1,18 @@
 """The scanning process: `python -P -m scanners.git.engine`, a fresh interpreter that imports the
 scanner only (pygit2, hyperscan, RE2; Django's settings, never its apps), started by
-`scan.bounded_call` for every bounded history scan. Started fresh rather than forked, it does not
-inherit the caller's memory (a Celery worker or `manage.py`, 80+ MB) and neither do the worker
+`scan.engine_call` for every bounded history scan. Started fresh rather than forked, it does not
+inherit the caller's memory (a Celery worker or `manage.py`, 80+ MB), and neither do the worker
 processes it forks in turn: celery's full history peaked at 589 MB summed RSS over the process tree
-when the scan was forked from `manage.py`, and at less than half of that from here.
+when the scan was forked from `manage.py`, 232 MB this way.
 
 It reads one job from standard input, a pickle of (target "module:function", settings, repository
 path or None, keyword arguments), runs it with those settings (the fingerprint key comes this way,
 never on the command line or in the environment) and writes back a pickle of (True, result) or
 (False, exception). `-P`: nothing in the caller's working directory (a checkout being scanned) is
-importable."""
+importable.
+
+With `--cli FD` it is what a `scan_repo` command line became (scan.engine_exec): the supervisor,
+which forks the job bounded in time and prints the report the job returns."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import importlib
 import os
 import pickle
 import sys
+
+from . import bounded
 
 
 def job_run(job: bytes):
@@ -37,22 +42,31 @@ def job_run(job: bytes):
     return fn(**kwargs)
 
 
-def reply(fn) -> bytes:
-    """pickle of (True, fn()) or (False, the exception fn raised)."""
+def cli_supervise(fd: int) -> int:
+    """`--cli FD` (scan.engine_exec): FD holds (seconds, what, job). The job runs in a forked child
+    bounded by `seconds` (bounded.bounded_call: this process imports nothing else and stays ~10 MB)
+    and returns (text, exit code): printed and returned here. An error is printed as
+    `manage.py` prints a CommandError, exit code 2."""
+    with os.fdopen(fd, "rb") as file:
+        file.seek(0)
+        seconds, what, job = pickle.loads(file.read())  # noqa: S301 - written by the process this one replaced
     try:
-        return pickle.dumps((True, fn()))
-    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-        try:
-            return pickle.dumps((False, exc))
-        except Exception:  # noqa: BLE001
-            return pickle.dumps((False, ValueError(f"{type(exc).__name__}: {exc}")))
+        text, code = bounded.bounded_call(lambda: job_run(job), seconds=seconds, what=what)
+    except Exception as exc:  # noqa: BLE001 - every error ends the command the same way
+        sys.stderr.write(f"CommandError: {exc}\n")
+        return 2
+    sys.stdout.write(text if text.endswith("\n") else f"{text}\n")
+    sys.stdout.flush()
+    return code
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--cli"]:
+        sys.exit(cli_supervise(int(sys.argv[2])))
     job = sys.stdin.buffer.read()
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything else written to standard output (a library, a worker) goes to stderr
-    payload = reply(lambda: job_run(job))
+    payload = bounded.reply(lambda: job_run(job))
     out.write(payload)
     out.close()
 

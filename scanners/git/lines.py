@@ -5,6 +5,8 @@ running {line: occurrences} count of the old blob answers "was this line there?"
 
 from __future__ import annotations
 
+from collections import Counter
+
 
 def _common_prefix(a: bytes, b: bytes) -> int:
     """Length of the longest common prefix of `a` and `b`: exponential then binary search, each
@@ -67,7 +69,7 @@ def changed_region(new: bytes, span: tuple[int, int]) -> bytes:
     return new[cut:] if end < 0 else new[cut:end]
 
 
-def added_lines(old: bytes, new: bytes, counts: dict, span: tuple[int, int] | None = None) -> tuple[int, list]:
+def added_lines(old: bytes, new: bytes, counts: Counter, span: tuple[int, int] | None = None) -> tuple[int, list]:
     """The lines of `new` (split on newlines) that are not lines of `old`, in order, with repeats:
     (offset of the first candidate line, [(line number counted from there, line)]). `counts`
     ({line: occurrences} in `old`) is updated in place to `new`'s. Lines inside the byte-wise
@@ -82,6 +84,5 @@ def added_lines(old: bytes, new: bytes, counts: dict, span: tuple[int, int] | No
             counts[line] = left
         else:
             del counts[line]
-    for line in middle:
-        counts[line] = counts.get(line, 0) + 1
+    counts.update(middle)  # Counter.update: counted in C (a third of this function's time in Python)
     return cut, added

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from inventory.text import text_printable
 
-from .scan import ScanResult, leak_fingerprint
+from .scan import ScanResult, leak_fingerprint, repo_scan_unbounded
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -83,3 +83,19 @@ def report_table(result: ScanResult) -> str:
                  f"{s.bytes} bytes in {result.seconds:.2f}s")
     lines += [f"error: {text_printable(e)}" for e in result.errors]
     return "\n".join(lines)
+
+
+def report_text(result: ScanResult, output: str, ruleset) -> str:
+    """`result` in the `scan_repo --format` named: json, sarif or table."""
+    if output == "json":
+        return report_json(result)
+    if output == "sarif":
+        return report_sarif(result, ruleset)
+    return report_table(result)
+
+
+def cli_report(*, repo, output: str, **kw) -> tuple[str, int]:
+    """A `scan_repo` history scan (`repo_scan_unbounded` with `kw`) as the command prints it: (its
+    report in `output`, exit code 1 if anything was found else 0). Run in the scanning process."""
+    result = repo_scan_unbounded(repo=repo, **kw)
+    return report_text(result, output, kw["detector"].ruleset), 1 if result.leaks else 0

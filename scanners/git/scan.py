@@ -3,16 +3,14 @@ default branch, drop baselined leaks. Shared by `manage.py scan_repo` and the gi
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import hashlib
 import json
 import os
 import pickle
-import select
-import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +18,11 @@ from pathlib import Path
 import pygit2
 from django.conf import settings
 
-from . import engine
+from .bounded import result_await, status_text, wait_status
 from .mirror import loose_damaged
 from .walker import Leak, Stats, history_scan, still_at_head_mark, tree_scan
 
 ROOT = Path(__file__).resolve().parents[2]  # the project: what the scanning process imports from
-
-
-class ScanStopped(ValueError):
-    """The scan went past BOTAUDIT_GIT_SCAN_TIME_LIMIT, or its process died; the message says which."""
 
 
 @dataclass
@@ -100,85 +94,48 @@ def default_head(repo: pygit2.Repository, damaged=None):
     return None
 
 
-def bounded_call(fn, *, seconds: float, what: str):
-    """fn() in a forked child process, in its own process group, its result pickled back through a
-    pipe (see `_result_await`). For small scans: a fork costs nothing to start."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os.close(read_end)
-        os.setpgid(0, 0)
-        payload = engine.reply(fn)
-        with os.fdopen(write_end, "wb") as out:
-            out.write(payload)
-        os._exit(0)
-    os.close(write_end)
-    try:
-        return _result_await(pid, read_end, seconds, what, lambda: _status_text(os.waitpid(pid, 0)[1]))
-    finally:
-        os.close(read_end)
+def engine_job(target: str, *, repo: pygit2.Repository | None, kwargs: dict) -> bytes:
+    """The job for the scanning process (engine.py): `target` ("module:function"), the settings a scan
+    reads (the fingerprint key among them: never on a command line or in the environment), the
+    repository's path (reopened there) and `kwargs`."""
+    values = {k: getattr(settings, k) for k in dir(settings) if k.startswith("BOTAUDIT_GIT_")}
+    values["BOTAUDIT_FINGERPRINT_KEY"] = settings.BOTAUDIT_FINGERPRINT_KEY
+    return pickle.dumps((target, values, repo.path if repo is not None else None, kwargs))
+
+
+ENGINE = ["-P", "-m", "scanners.git.engine"]  # -P: nothing in the working directory is importable
+
+
+def _engine_env() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def engine_call(target: str, *, repo: pygit2.Repository | None, kwargs: dict, seconds: float, what: str):
-    """`target` ("module:function") called with `kwargs` (and `repo`, reopened by path) in a fresh
-    scanning process (engine.py: it inherits none of this process's memory), in its own process
-    group; see `_result_await`."""
-    values = {k: getattr(settings, k) for k in dir(settings) if k.startswith("BOTAUDIT_GIT_")}
-    values["BOTAUDIT_FINGERPRINT_KEY"] = settings.BOTAUDIT_FINGERPRINT_KEY
-    job = pickle.dumps((target, values, repo.path if repo is not None else None, kwargs))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    with subprocess.Popen([sys.executable, "-P", "-m", "scanners.git.engine"], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, env=env, start_new_session=True) as proc:
+    """`target` called with `kwargs` (and `repo`) in a fresh scanning process (engine.py: it inherits
+    none of this process's memory), in its own process group; see `result_await`."""
+    job = engine_job(target, repo=repo, kwargs=kwargs)
+    with subprocess.Popen([sys.executable, *ENGINE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          env=_engine_env(), start_new_session=True) as proc:
         try:
             proc.stdin.write(job)
             proc.stdin.close()
-        except BrokenPipeError:  # it died before reading: _result_await says how
+        except BrokenPipeError:  # it died before reading: result_await says how
             pass
-        return _result_await(proc.pid, proc.stdout.fileno(), seconds, what,
-                             lambda: _status_text(_wait_status(proc)))
+        return result_await(proc.pid, proc.stdout.fileno(), seconds, what,
+                             lambda: status_text(wait_status(proc)))
 
 
-def _result_await(pid: int, read_end: int, seconds: float, what: str, reap):
-    """The result the process `pid` pickles back through `read_end`. Past `seconds` its whole group
-    (the scan's worker processes too) is killed and ScanStopped raised: a libgit2 read that never
-    returns cannot keep a scan, a probe or an audit running. `reap()` waits for the process and
-    says how it ended."""
-    chunks, deadline = [], time.monotonic() + seconds
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([read_end], [], [], left)[0]:
-            _group_kill(pid)
-            reap()
-            raise ScanStopped(f"{what}: stopped after {seconds:g} s (BOTAUDIT_GIT_SCAN_TIME_LIMIT); "
-                              "a damaged object may make reading never return")
-        chunk = os.read(read_end, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    ended = reap()
-    if not chunks:
-        raise ScanStopped(f"{what}: the scanning process died ({ended})")
-    ok, value = pickle.loads(b"".join(chunks))  # noqa: S301 - written by our own child, a private pipe
-    if not ok:
-        raise value
-    return value
-
-
-def _wait_status(proc: subprocess.Popen) -> int:
-    """Popen's return code as a waitpid status (for `_status_text`)."""
-    code = proc.wait()
-    return (-code) if code < 0 else code << 8
-
-
-def _group_kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _status_text(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"exit status {os.WEXITSTATUS(status)}"
+def engine_exec(target: str, *, repo: pygit2.Repository | None, kwargs: dict, seconds: float, what: str):
+    """Replace this process (a `scan_repo` command line) by the scanning supervisor (engine.py
+    --cli, ~10 MB), which runs `target` bounded by `seconds` and prints the (text, exit code) it
+    returns: the 85 MB of Django this process holds are not kept waiting for the scan. Never returns."""
+    job = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the new program, which reads and closes it
+    job.write(pickle.dumps((seconds, what, engine_job(target, repo=repo, kwargs=kwargs))))
+    job.flush()
+    os.set_inheritable(job.fileno(), True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, *ENGINE, "--cli", str(job.fileno())], _engine_env())  # noqa: S606
 
 
 def repo_scan(*, repo: pygit2.Repository, **kw) -> ScanResult:

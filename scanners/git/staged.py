@@ -11,7 +11,8 @@ import pygit2
 from django.conf import settings
 from pygit2.enums import DeltaStatus
 
-from .scan import ScanResult, bounded_call, leak_fingerprint
+from .bounded import bounded_call
+from .scan import ScanResult, leak_fingerprint
 from .trees import BLOB, BLOB_EXECUTABLE, COMMIT
 from .walker import BlobScanner, Leak, reads_fast
 

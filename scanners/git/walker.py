@@ -174,7 +174,7 @@ class BlobScanner:
                 self._remember(path, oid, new)
                 return []
         if counts is None:
-            counts = dict(Counter(old.split(b"\n")))
+            counts = Counter(old.split(b"\n"))
         cut, added = added_lines(old, new, counts, span)
         self._remember(path, oid, new, counts)
         if not added:
@@ -188,8 +188,8 @@ class BlobScanner:
         return [replace(m, line=first + added[m.line - 1][0]) for m in matches]
 
 
-def _commit_date(commit) -> str:
-    return datetime.fromtimestamp(commit.commit_time, tz=UTC).isoformat()
+def _date(when: int) -> str:
+    return datetime.fromtimestamp(when, tz=UTC).isoformat()
 
 
 def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None,
@@ -208,18 +208,11 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = F
     for cid in commit_ids:
         scanner.stats.commits += 1
         try:
-            commit = _commit_read(repo, cid, scanner.damaged)
-            parents = commit.parent_ids
-            for parent in parents:
-                if parent.raw in scanner.damaged:
-                    raise ValueError(f"parent {parent} unreadable: {scanner.damaged[parent.raw]}")
             section = listed.get(cid.raw) if listed else None
-            if section is not None:
-                changes = changes_parse(section)
+            if section is not None:  # git read the commit: its time is in the listing too
+                changes, when = changes_parse(section), listed.commit_time(cid.raw)
             else:
-                changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
-            if section is None and len(parents) > 1:
-                changes = trees.merge_changes(changes, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
+                changes, when = _changes_read(repo, trees, cid, scanner.damaged)
         except (pygit2.GitError, KeyError, ValueError) as exc:
             scanner.errors.append(f"commit {cid} unreadable: {exc}")
             continue
@@ -230,14 +223,23 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = F
                 continue
             old = pygit2.Oid(raw=old_id) if old_id is not None else None
             for match in scanner.scan(pygit2.Oid(raw=new_id), path, f"commit {cid}", old):
-                out.append((str(cid), _commit_date(commit), path, match))
+                out.append((str(cid), _date(when), path, match))
     return out, scanner.stats, scanner.errors
 
 
-def _commit_read(repo, oid, damaged):
-    if oid.raw in damaged:
-        raise ValueError(damaged[oid.raw])
-    return repo[oid]
+def _changes_read(repo, trees, cid, damaged) -> tuple[list, int]:
+    """(what commit `cid` adds or changes, read from its trees, its commit time)."""
+    if cid.raw in damaged:
+        raise ValueError(damaged[cid.raw])
+    commit = repo[cid]
+    parents = commit.parent_ids
+    for parent in parents:
+        if parent.raw in damaged:
+            raise ValueError(f"parent {parent} unreadable: {damaged[parent.raw]}")
+    changes = trees.changes(repo[parents[0]].tree_id.raw if parents else None, commit.tree_id.raw)
+    if len(parents) > 1:
+        changes = trees.merge_changes(changes, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
+    return changes, commit.commit_time
 
 
 # --- worker processes -------------------------------------------------------------------------
@@ -469,7 +471,10 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
             listing = lister.submit(changes_listed, repo.path, tips, hide)
         if gate:
             detector.gates_build()  # once, before the workers fork
-        listed = listing.result() if listing is not None and gate else None
+        listed = listing.result() if listing is not None else None
+    if listed is not None and not gate:  # a small walk: the speculative listing is not needed
+        listed.close()
+        listed = None
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(commits) >= PARALLEL_FROM:
         size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
@@ -514,7 +519,7 @@ def tree_scan(repo, detector, commit, *, max_blob_bytes: int):
                 stack.append((f"{path}/", repo[entry.id]))
             elif entry.filemode in BLOB_MODES:
                 for m in scanner.scan(entry.id, path, f"commit {commit.id}"):
-                    leak = Leak(m.rule_id, path, m.line, str(commit.id), _commit_date(commit),
+                    leak = Leak(m.rule_id, path, m.line, str(commit.id), _date(commit.commit_time),
                                 m.redacted, m.secret_fingerprint, confidence=m.confidence, reasons=m.reasons)
                     leaks.setdefault(leak.key, leak)
     scanner.stats.commits = 1

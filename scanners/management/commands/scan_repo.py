@@ -9,9 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scanners.git.detector import Detector
 from scanners.git.mirror import RepositoryError, repository_open
-from scanners.git.report import report_json, report_sarif, report_table
+from scanners.git.report import report_text
 from scanners.git.rules import RuleError, rules_load
-from scanners.git.scan import ScanResult, baseline_load, repo_scan
+from scanners.git.scan import ScanResult, baseline_load, engine_exec, repo_scan
 from scanners.git.staged import staged_scan
 from scanners.git.walker import Stats
 
@@ -58,15 +58,22 @@ class Command(BaseCommand):
             result = self._scan(repo=repo, detector=Detector(ruleset), baseline=baseline, opts=opts)
         except (RuleError, RepositoryError, OSError, ValueError) as exc:
             raise CommandError(str(exc), returncode=2) from None  # 1 means "found something"
-        if opts["format"] == "json":
-            out = report_json(result)
-        elif opts["format"] == "sarif":
-            out = report_sarif(result, ruleset)
-        else:
-            out = report_table(result)
-        self.stdout.write(out)
+        self.stdout.write(report_text(result, opts["format"], ruleset))
         if result.leaks:
             raise SystemExit(1)
+
+    def run_from_argv(self, argv):
+        self.own_process = True  # a command line (not call_command): a history scan may replace it
+        super().run_from_argv(argv)
+
+    def _history_scan(self, *, repo, opts, **kw):
+        """repo_scan; run from a command line with a time limit, this process is replaced by the
+        scanning supervisor, which prints the report (scan.engine_exec)."""
+        limit = settings.BOTAUDIT_GIT_SCAN_TIME_LIMIT
+        if getattr(self, "own_process", False) and limit:
+            engine_exec("scanners.git.report:cli_report", repo=repo, kwargs={"output": opts["format"], **kw},
+                        seconds=limit, what=f"scan of {repo.path}")
+        return repo_scan(repo=repo, **kw)
 
     def _scan(self, *, repo, detector, baseline, opts):
         if opts["staged"] and (opts["since"] or opts["no_history"] or opts["branches"] is not None):
@@ -76,9 +83,10 @@ class Command(BaseCommand):
             since, to_ref = pushed
             if to_ref == NO_COMMIT:  # a branch deletion pushes no commit
                 return ScanResult(leaks=[], stats=Stats())
-            return repo_scan(repo=repo, detector=detector, since=since, revs=[to_ref], baseline=baseline,
-                             workers=opts["workers"])
+            return self._history_scan(repo=repo, opts=opts, detector=detector, since=since, revs=[to_ref],
+                                      baseline=baseline, workers=opts["workers"])
         if opts["staged"]:
             return staged_scan(repo=repo, detector=detector, baseline=baseline)
-        return repo_scan(repo=repo, detector=detector, branches=opts["branches"], since=opts["since"],
-                         no_history=opts["no_history"], baseline=baseline, workers=opts["workers"])
+        return self._history_scan(repo=repo, opts=opts, detector=detector, branches=opts["branches"],
+                                  since=opts["since"], no_history=opts["no_history"], baseline=baseline,
+                                  workers=opts["workers"])

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from scanners.git.scan import ScanStopped, bounded_call, engine_call
+from scanners.git.bounded import ScanStopped, bounded_call
+from scanners.git.scan import engine_call
 from tests.scanners.git.gitrepo import Repo, aws_key_id
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -1,9 +1,17 @@
 """The scanning process (engine.py) and the worker processes it shares a history scan with."""
 
+import contextlib
+import io
+import json
 import os
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from scanners.git import walker
 from scanners.git.detector import Detector
@@ -77,3 +85,27 @@ def test_an_error_in_a_worker_process_is_raised_in_the_main_one(history, monkeyp
     with pytest.raises(ValueError, match="worker-side failure"):
         repo_scan_unbounded(repo=history.repo, detector=Detector(rules_load()), workers=2)
     assert not [t for t in threading.enumerate() if "(drive)" in t.name]  # no driver thread left behind
+
+
+def test_a_command_line_history_scan_hands_its_process_to_the_lean_supervisor(history, tmp_path):
+    """`manage.py scan_repo` execs the scanning supervisor (same pid, its Django memory gone) and
+    prints what the command prints in process, with the same exit code."""
+    root = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "botaudit.settings"}
+    cmd = [sys.executable, str(root / "manage.py"), "scan_repo", str(history.path), "--format", "json"]
+    out = tmp_path / "out.json"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, cwd=root, env=env)
+        seen = set()
+        while proc.poll() is None:
+            with contextlib.suppress(OSError):
+                seen.add(tuple(Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[1:4]))
+            time.sleep(0.005)
+    assert (b"-P", b"-m", b"scanners.git.engine") in seen, seen
+    assert proc.returncode == 1, proc.stderr.read()
+    expected = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("scan_repo", str(history.path), "--format", "json", stdout=expected)
+    printed, in_process = json.loads(out.read_text()), json.loads(expected.getvalue())
+    assert printed["stats"].pop("seconds") > 0 and in_process["stats"].pop("seconds") > 0
+    assert printed == in_process and len(printed["findings"]) == 11
