@@ -85,17 +85,19 @@ def report_table(result: ScanResult) -> str:
     return "\n".join(lines)
 
 
-def report_text(result: ScanResult, output: str, ruleset) -> str:
-    """`result` in the `scan_repo --format` named: json, sarif or table."""
+def report_exit(result: ScanResult, output: str, ruleset) -> tuple[str, int]:
+    """What `scan_repo` prints for `result` in the `--format` named (json, sarif or table), and its
+    exit code: 1 when anything was found, else 0."""
     if output == "json":
-        return report_json(result)
-    if output == "sarif":
-        return report_sarif(result, ruleset)
-    return report_table(result)
+        text = report_json(result)
+    elif output == "sarif":
+        text = report_sarif(result, ruleset)
+    else:
+        text = report_table(result)
+    return text, 1 if result.leaks else 0
 
 
 def cli_report(*, repo, output: str, **kw) -> tuple[str, int]:
-    """A `scan_repo` history scan (`repo_scan_unbounded` with `kw`) as the command prints it: (its
-    report in `output`, exit code 1 if anything was found else 0). Run in the scanning process."""
-    result = repo_scan_unbounded(repo=repo, **kw)
-    return report_text(result, output, kw["detector"].ruleset), 1 if result.leaks else 0
+    """A `scan_repo` history scan (`repo_scan_unbounded` with `kw`) as the command ends it
+    (`report_exit`). Run in the scanning process."""
+    return report_exit(repo_scan_unbounded(repo=repo, **kw), output, kw["detector"].ruleset)

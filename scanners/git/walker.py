@@ -476,21 +476,23 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         listed.close()
         listed = None
     workers = workers or min(2, os.cpu_count() or 1)
-    if workers > 1 and len(commits) >= PARALLEL_FROM:
-        size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
-        chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
-        if _can_fork():
-            init = (repo.path, detector, max_blob_bytes, gate, damaged, listed)
-            parts, fork_errors = _shared_scan(chunks, workers, init)
-            walk_errors += fork_errors
-        else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
-            with ThreadPoolExecutor(workers) as pool:
-                scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, listed)
-                parts = list(pool.map(scan, chunks))
-    else:
-        parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed)]
-    if listed is not None:
-        listed.close()
+    try:
+        if workers > 1 and len(commits) >= PARALLEL_FROM:
+            size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
+            chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
+            if _can_fork():
+                init = (repo.path, detector, max_blob_bytes, gate, damaged, listed)
+                parts, fork_errors = _shared_scan(chunks, workers, init)
+                walk_errors += fork_errors
+            else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
+                with ThreadPoolExecutor(workers) as pool:
+                    scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, listed)
+                    parts = list(pool.map(scan, chunks))
+        else:
+            parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed)]
+    finally:  # git's listing file, also when the scan raised
+        if listed is not None:
+            listed.close()
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from scanners.git.detector import Detector
 from scanners.git.mirror import RepositoryError, repository_open
-from scanners.git.report import report_text
+from scanners.git.report import report_exit
 from scanners.git.rules import RuleError, rules_load
 from scanners.git.scan import ScanResult, baseline_load, engine_exec, repo_scan
 from scanners.git.staged import staged_scan
@@ -58,9 +58,10 @@ class Command(BaseCommand):
             result = self._scan(repo=repo, detector=Detector(ruleset), baseline=baseline, opts=opts)
         except (RuleError, RepositoryError, OSError, ValueError) as exc:
             raise CommandError(str(exc), returncode=2) from None  # 1 means "found something"
-        self.stdout.write(report_text(result, opts["format"], ruleset))
-        if result.leaks:
-            raise SystemExit(1)
+        text, code = report_exit(result, opts["format"], ruleset)
+        self.stdout.write(text)
+        if code:
+            raise SystemExit(code)
 
     def run_from_argv(self, argv):
         self.own_process = True  # a command line (not call_command): a history scan may replace it
