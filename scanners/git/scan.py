@@ -10,7 +10,6 @@ import os
 import pickle
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,13 +128,15 @@ def engine_exec(target: str, *, repo: pygit2.Repository | None, kwargs: dict, se
     """Replace this process (a `scan_repo` command line) by the scanning supervisor (engine.py
     --cli, ~10 MB), which runs `target` bounded by `seconds` and prints the (text, exit code) it
     returns: the 85 MB of Django this process holds are not kept waiting for the scan. Never returns."""
-    job = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the new program, which reads and closes it
-    job.write(pickle.dumps((seconds, what, engine_job(target, repo=repo, kwargs=kwargs))))
-    job.flush()
-    os.set_inheritable(job.fileno(), True)
+    # an anonymous in-memory file (the job holds the fingerprint key: never on disk), of any size (a
+    # pipe would block this process on a large baseline before it could exec its reader)
+    job = os.memfd_create("botaudit-scan-job", 0)
+    with os.fdopen(os.dup(job), "wb") as out:
+        out.write(pickle.dumps((seconds, what, engine_job(target, repo=repo, kwargs=kwargs))))
+    os.set_inheritable(job, True)  # handed to the new program
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *ENGINE, "--cli", str(job.fileno())], _engine_env())  # noqa: S606
+    os.execve(sys.executable, [sys.executable, *ENGINE, "--cli", str(job)], _engine_env())  # noqa: S606
 
 
 def repo_scan(*, repo: pygit2.Repository, **kw) -> ScanResult:
