@@ -12,7 +12,7 @@ import multiprocessing.connection
 import os
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,8 +38,8 @@ HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk 
 BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
 PACK_WINDOW, PACK_MAPPED = 8 << 20, 32 << 20  # libgit2 mmap window size and limit (bytes) per process
-LINE_CACHE_PATHS = 5_000  # paths whose latest version (and its line counts) is kept per worker
-LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content (the counts take ~2x more)
+LINE_CACHE_PATHS = 5_000  # paths whose latest version is kept per worker
+LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content
 
 
 @dataclass
@@ -80,9 +80,10 @@ class Stats:
 class BlobScanner:
     """Scans blobs by id with a cache, counting what it skipped and why."""
 
-    def __init__(self, repo, detector, max_blob_bytes: int, gate: bool = False, damaged=None):
+    def __init__(self, repo, detector, max_blob_bytes: int, gate: bool = False, damaged=None, large=None):
         self.repo, self.detector, self.max, self.gate = repo, detector, max_blob_bytes, gate
         self.damaged = damaged or {}  # {raw id: why}: loose objects libgit2 must never be asked for
+        self.large = large  # raw ids of the blobs over `max_blob_bytes`, as git listed them (None: ask libgit2)
         self.cache: dict = {}
         self.lines: dict = {}
         self.lines_bytes = 0
@@ -93,8 +94,7 @@ class BlobScanner:
         """The blob's bytes, or None when it is skipped (huge, binary, LFS pointer)."""
         if oid.raw in self.damaged:
             raise ValueError(self.damaged[oid.raw])
-        _type, size = self.repo.odb.read_header(oid)
-        if size > self.max:
+        if oid.raw in self.large if self.large is not None else self.repo.odb.read_header(oid)[1] > self.max:
             self.stats.skipped["huge"] += 1
             return None
         data = self.repo.odb.read(oid)[1]
@@ -116,11 +116,15 @@ class BlobScanner:
 
     def _content_scan(self, oid, path: str, where: str, old_oid=None) -> list:
         """Whole blobs are cached by id and by what their path changes about a scan (rule paths,
-        path allowlists): identical blobs are scanned once per kind of path."""
+        path allowlists): identical blobs are scanned once per kind of path; so are changes (new
+        blob, kind of path, old blob) scanned line by line."""
         key = (oid, self.detector.path_key(path))
         whole = old_oid is None or key in self.cache
         if whole and key in self.cache:
             return self.cache[key]
+        change = (*key, old_oid)  # the same change again (a cherry-pick, a rebased pull request)
+        if change in self.cache:
+            return self.cache[change]
         matches = []
         try:
             data = self._read(oid)
@@ -131,30 +135,34 @@ class BlobScanner:
                     if not self.gate or self.detector.may_match(data, path):
                         matches = self.detector.scan(text_decode(data), path=path)
                     self._remember(path, oid, data)
-                elif self.gate and not self.detector.may_match(data, path):
+                elif self.gate and not self._old_at_hand(path, old_oid) and not self.detector.may_match(data, path):
                     self.stats.bytes += len(data)  # nothing in it can match, whatever it is compared with:
                     self._remember(path, oid, data)  # no old blob read, and cached like a whole blob
                     whole = True
-                else:
+                else:  # the old blob at hand: only the changed region is gated (~1 GB less on celery)
                     matches = self._scan_added(data, oid, old_oid, path)
+                    self.cache[change] = matches or NONE
         except (pygit2.GitError, KeyError, ValueError, OSError) as exc:
             self.errors.append(f"object {oid} ({path} in {where}) unreadable: {exc}")
         if whole:
             self.cache[key] = matches or NONE
         return matches
 
-    def _remember(self, path: str, oid, data: bytes, counts=None) -> None:
-        """Keep the latest version of each path (and, once computed, how often each of its lines
-        occurs): the next commit that modifies the file compares against it without reading or
-        splitting the old blob again."""
+    def _remember(self, path: str, oid, data: bytes) -> None:
+        """Keep the latest version of each path: the next commit that modifies the file compares
+        against it without reading the old blob again."""
         previous = self.lines.pop(path, None)
         if previous is not None:
             self.lines_bytes -= len(previous[1])
         if len(self.lines) >= LINE_CACHE_PATHS or self.lines_bytes > LINE_CACHE_BYTES:
             self.lines.clear()
             self.lines_bytes = 0
-        self.lines[path] = (oid, data, counts)
+        self.lines[path] = (oid, data)
         self.lines_bytes += len(data)
+
+    def _old_at_hand(self, path: str, old_oid) -> bool:
+        cached = self.lines.get(path)
+        return cached is not None and cached[0] == old_oid
 
     def _scan_added(self, new: bytes, oid, old_oid, path: str) -> list:
         """Scan the lines `new` adds (lines not among the old blob's lines). Nothing when no rule
@@ -162,10 +170,7 @@ class BlobScanner:
         unordered set, and only when that finds something, or a multi-line rule could match, again
         in order."""
         cached = self.lines.get(path)
-        if cached is not None and cached[0] == old_oid:
-            _oid, old, counts = cached
-        else:
-            old, counts = self.repo.odb.read(old_oid)[1], None
+        old = cached[1] if cached is not None and cached[0] == old_oid else self.repo.odb.read(old_oid)[1]
         span = changed_span(old, new)
         if self.gate:
             region = changed_region(new, span)
@@ -173,10 +178,8 @@ class BlobScanner:
                 self.stats.bytes += len(region)
                 self._remember(path, oid, new)
                 return []
-        if counts is None:
-            counts = Counter(old.split(b"\n"))
-        cut, added = added_lines(old, new, counts, span)
-        self._remember(path, oid, new, counts)
+        cut, added = added_lines(old, new, span)
+        self._remember(path, oid, new)
         if not added:
             return []
         text = b"\n".join(dict.fromkeys(line for _n, line in added))
@@ -200,7 +203,8 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = F
     and detector) carries the blob, line and tree caches over from an earlier call (a worker's).
     `listed` ({raw commit id: git's record of its changes}, see changes.py) spares the tree diffs."""
     if caches is None:
-        scanner, trees = BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged)
+        scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged, listed.large if listed else None)
+        trees = TreeReader(repo.odb, damaged)
     else:
         scanner, trees = caches
         scanner.stats, scanner.errors = Stats(), []
@@ -249,7 +253,8 @@ _WORKER: dict = {}
 def _worker_init(path, detector, max_blob_bytes, gate, damaged, listed):
     reads_fast()
     repo = pygit2.Repository(path)
-    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged), TreeReader(repo.odb, damaged))
+    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged, listed.large if listed else None),
+              TreeReader(repo.odb, damaged))
     _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches,
                    listed=listed)
 
@@ -464,11 +469,12 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     # git lists every commit's changes at once (C, 0.9 s for celery) when there are many, while
     # this thread walks and compiles the gates; damaged objects are never handed to git either
     with ThreadPoolExecutor(1) as lister:
-        listing = lister.submit(changes_listed, repo.path, tips, hide) if not damaged and not hide else None
+        listing = (lister.submit(changes_listed, repo.path, tips, hide, larger_than=max_blob_bytes)
+                   if not damaged and not hide else None)
         commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
         gate = len(commits) >= GATE_FROM
         if gate and not damaged and listing is None:
-            listing = lister.submit(changes_listed, repo.path, tips, hide)
+            listing = lister.submit(changes_listed, repo.path, tips, hide, larger_than=max_blob_bytes)
         if gate:
             detector.gates_build()  # once, before the workers fork
         listed = listing.result() if listing is not None else None

@@ -12,7 +12,7 @@ from pygit2.enums import DeltaStatus, SortMode
 from scanners.git import walker
 from scanners.git.detector import Detector, text_decode
 from scanners.git.rules import rules_load
-from scanners.git.scan import repo_scan
+from scanners.git.scan import repo_scan_unbounded
 from tests.scanners.git.gitrepo import Repo, aws_key_id, github_pat, private_key, stripe_live
 
 
@@ -83,6 +83,10 @@ def tricky_history(repo: Repo, rng: random.Random) -> None:
         repo.commit(change)
     last = sorted(files)[0]
     repo.commit({last: files[last] + "".join(removed[:3])})
+    head, name, picked = repo.head(), sorted(files)[1], f"KEY_picked = '{secrets[0]()}'\n"
+    for i in range(3):  # one change (same old and new blob) cherry-picked onto three more refs
+        repo.commit({name: files[name] + picked}, f"pick {i}", ref=f"refs/pull/picked{i}/head",
+                    parents=[pygit2.Oid(hex=head)])
 
 
 def _detector(parsed: bool) -> Detector:
@@ -104,7 +108,8 @@ def test_optimised_walk_reports_what_the_reference_walk_reports(tmp_path, monkey
     results = {}
     for gate_from, workers in ((0, 1), (0, 2), (10**9, 1)):
         monkeypatch.setattr(walker, "GATE_FROM", gate_from)
-        leaks = repo_scan(repo=repo.repo, detector=_detector(parsed), workers=workers).leaks
+        # in this process (the scanning process would not see the patched gate threshold)
+        leaks = repo_scan_unbounded(repo=repo.repo, detector=_detector(parsed), workers=workers).leaks
         results[(gate_from, workers)] = {(x.rule_id, x.file, x.line, x.commit) for x in leaks}
     for found in results.values():
         assert found == expected

@@ -5,9 +5,10 @@ import os
 import pygit2
 import pytest
 
+from scanners.git import walker
 from scanners.git.detector import Detector
 from scanners.git.rules import rules_load
-from scanners.git.scan import leak_fingerprint, repo_scan
+from scanners.git.scan import leak_fingerprint, repo_scan, repo_scan_unbounded
 from tests.scanners.git.gitrepo import Repo, aws_key_id, github_pat, private_key, stripe_live
 
 
@@ -77,8 +78,14 @@ def test_side_branch_and_merge_commits(repo):
     assert ("aws-access-token", "wip.cfg") not in only_main
 
 
-def test_binary_huge_lfs_submodule_are_skipped(repo, settings):
+@pytest.mark.parametrize("gate_from", [None, 0], ids=["libgit2-sizes", "git-listed-sizes"])
+def test_binary_huge_lfs_submodule_are_skipped(repo, settings, monkeypatch, gate_from):
+    """Small histories ask libgit2 for each blob's size; gated ones (300+ commits) take git's list
+    of the blobs over the limit. Both skip the same blobs."""
     settings.BOTAUDIT_GIT_MAX_BLOB_BYTES = 4096
+    if gate_from is not None:
+        monkeypatch.setattr(walker, "GATE_FROM", gate_from)
+        monkeypatch.setattr(walker.BlobScanner, "_read", _no_size_asked(walker.BlobScanner._read))
     key = aws_key_id()
     repo.commit({
         "blob.bin": b"\x00\x01binary " + key.encode() + b"\n",
@@ -93,9 +100,16 @@ def test_binary_huge_lfs_submodule_are_skipped(repo, settings):
     head = repo.repo.references["refs/heads/main"].target
     sig = pygit2.Signature("t", "t@example.com")
     repo.repo.references["refs/heads/main"].set_target(repo.repo.create_commit(None, sig, sig, "sub", tree, [head]))
-    result = scan(repo)
+    result = scan(repo) if gate_from is None else repo_scan_unbounded(repo=repo.repo, detector=Detector(rules_load()))
     assert result.leaks == [] and result.errors == []
     assert result.stats.skipped == {"binary": 1, "huge": 1, "lfs": 1, "submodule": 1}
+
+
+def _no_size_asked(read):
+    def checked(self, oid):
+        assert self.large is not None, "git's list of large blobs was not used"
+        return read(self, oid)
+    return checked
 
 
 def test_non_utf8_and_long_lines(repo):

@@ -3,13 +3,13 @@ matches libgit2's tree-to-tree diff, and the prefix/suffix added-line computatio
 difference of the two blobs' lines."""
 
 import random
-from collections import Counter
+import subprocess
 
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
 from scanners.git.changes import changes_listed, changes_parse
-from scanners.git.lines import added_lines
+from scanners.git.lines import CLOSE_ENOUGH, _common_prefix, _common_suffix, added_lines, changed_span
 from scanners.git.trees import TreeReader
 
 NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
@@ -97,11 +97,12 @@ def _set_difference(old: bytes, new: bytes):
     return [(n, line) for n, line in enumerate(new_lines, 1) if line not in old_lines]
 
 
-def test_added_lines_equal_the_set_difference_and_counts_follow():
+def test_added_lines_equal_the_set_difference():
     rng = random.Random(5)
     words = [b"alpha", b"beta = 1", b"", b"x" * 30, b"key = 'v'"]
     for _ in range(3000):
-        lines = [rng.choice(words) + str(rng.randint(0, 20)).encode() for _ in range(rng.randint(0, 60))]
+        size = rng.randint(0, rng.choice([60, 60, 600]))  # long enough that the span is approximate
+        lines = [rng.choice(words) + str(rng.randint(0, 20)).encode() for _ in range(size)]
         old = b"\n".join(lines) + (b"\n" if rng.random() < 0.7 else b"")
         for _ in range(rng.randint(0, 4)):
             roll, size = rng.random(), len(lines)
@@ -114,11 +115,13 @@ def test_added_lines_equal_the_set_difference_and_counts_follow():
         new = b"\n".join(lines) + (b"\n" if rng.random() < 0.7 else b"")
         if rng.random() < 0.1:
             new = old * 2
-        counts = Counter(old.split(b"\n"))
-        cut, added = added_lines(old, new, counts)
+        cut, suffix = span = changed_span(old, new)
+        assert cut == 0 or new[cut - 1:cut] == b"\n" == old[cut - 1:cut]  # a line start in both
+        assert old[:cut] == new[:cut] and old[len(old) - suffix:] == new[len(new) - suffix:]
+        assert cut + suffix <= min(len(old), len(new))
+        cut, added = added_lines(old, new, span)
         first = new.count(b"\n", 0, cut)
         assert [(first + n, line) for n, line in added] == _set_difference(old, new)
-        assert dict(counts) == dict(Counter(new.split(b"\n")))  # no line left at a count of 0
 
 
 HOSTILE_NAMES = [*NAMES, "\x01" + "ab" * 20, ":100644 100644 x y M", "\n:", "\x01", "sp ace"]
@@ -159,6 +162,41 @@ def _reader_changes(repo, reader, commit):
     if len(parents) > 1:
         found = reader.merge_changes(found, [repo[p].tree_id.raw for p in parents[1:]], commit.tree_id.raw)
     return found
+
+
+def test_common_prefix_and_suffix_are_found_to_within_close_enough():
+    rng = random.Random(3)
+    for _ in range(2000):
+        a = bytes(rng.choice(b"ab\n") for _ in range(rng.randint(0, 3000)))
+        b = bytearray(a)
+        for _ in range(rng.randint(0, 3)):
+            cut = rng.randint(0, len(b))
+            b[cut:cut + rng.randint(0, 9)] = bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 9)))
+        b = bytes(b)
+        exact = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        found = _common_prefix(a, b)
+        assert a[:found] == b[:found] and exact - CLOSE_ENOUGH <= found <= exact
+        limit = rng.randint(0, min(len(a), len(b)))
+        exact = next((i for i in range(limit) if a[len(a) - 1 - i] != b[len(b) - 1 - i]), limit)
+        found = _common_suffix(a, b, limit)
+        assert a[len(a) - found:] == b[len(b) - found:] and exact - CLOSE_ENOUGH <= found <= exact
+
+
+def test_git_lists_the_blobs_over_the_size_limit(tmp_path):
+    """The listing's `large` is exactly the blobs libgit2 finds over the limit (loose and packed, at
+    the limit and one byte over), so the scanner never asks libgit2 for a size."""
+    repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
+    sig = pygit2.Signature("t", "t@example.com", 1_700_000_000, 0)
+    tb = repo.TreeBuilder()
+    for size in (10, 999, 1000, 1001, 123_456):
+        tb.insert(f"f{size}", repo.create_blob(b"x" * size), FileMode.BLOB)
+    tip = repo.create_commit(None, sig, sig, "root", tb.write(), [])
+    expected = {e.id.raw for e in repo[tip].tree if repo.odb.read_header(e.id)[1] > 1000}
+    assert len(expected) == 2
+    assert changes_listed(repo.path, [tip], larger_than=1000).large == expected
+    assert changes_listed(repo.path, [tip]).large is None  # not asked: libgit2 is asked per blob
+    subprocess.run(["git", f"--git-dir={repo.path}", "gc", "-q"], check=True)
+    assert changes_listed(repo.path, [tip], larger_than=1000).large == expected
 
 
 def test_git_listing_is_none_without_git(tmp_path, monkeypatch):
