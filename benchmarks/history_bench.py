@@ -1,5 +1,6 @@
 """Full-history scan of real repositories, side by side in one run: `git log -p --all` (the floor),
-BotAudit's `manage.py scan_repo PATH --format json` (real CLI, start-up included), kingfisher,
+BotAudit's `manage.py scan_repo PATH --format json` and `botaudit-scan PATH --format json` (the
+standalone scanner: same scan, no project apps at start-up; both real CLIs, start-up included), kingfisher,
 betterleaks, gitleaks and detect-secrets. Each tool runs `--runs` times, interleaved (tool A, B, …,
 then A, B, … again), so every ratio compares runs made under the same machine load.
 
@@ -105,6 +106,10 @@ def tools(repo: str, peers: Path, gitleaks: Path, scratch: Path) -> dict:
                              lambda r: f"{len(r['stdout']) / 1e6:.0f} MB of patches"),
         "botaudit scan_repo": ([sys.executable, str(ROOT / "manage.py"), "scan_repo", repo, "--format", "json"], None,
                                lambda r: f"{_count(r['stdout'], 'findings')} findings"),
+        # the same scan through the standalone scanner (the pre-commit / CI console script, botaudit-scan):
+        # none of the project's apps at start-up, as a peer's command line
+        "botaudit-scan": ([sys.executable, "-m", "scanners.git.cli", repo, "--format", "json"], str(ROOT),
+                          lambda r: f"{_count(r['stdout'], 'findings')} findings"),
     }
     if (peers / "kingfisher").exists():
         found["kingfisher"] = ([str(peers / "kingfisher"), "scan", repo, "--git-history", "full", "--no-validate",

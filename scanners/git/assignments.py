@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 
+from .hsdb import compiled
 from .prefilter import text_shape
 
 try:
@@ -83,10 +84,7 @@ def key_word(key: str) -> str | None:
 def _vocab_database():
     if hyperscan is None:  # pragma: no cover - platforms without a hyperscan wheel
         return None
-    db = hyperscan.Database()
-    db.compile(expressions=[w.encode() for w in VOCAB], ids=list(range(len(VOCAB))), elements=len(VOCAB),
-               flags=[hyperscan.HS_FLAG_CASELESS] * len(VOCAB))
-    return db
+    return compiled([w.encode() for w in VOCAB], [hyperscan.HS_FLAG_CASELESS] * len(VOCAB))
 
 
 _VOCAB_RE = re.compile("|".join(map(re.escape, VOCAB)), re.I)

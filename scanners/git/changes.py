@@ -10,6 +10,7 @@ read."""
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import shutil
@@ -32,18 +33,21 @@ def _git_env() -> dict:
 
 
 class Listing(Mapping):
-    """{raw commit id: that commit's raw diff records} read from git's output file on demand (os.pread:
-    thread-safe, and after a fork the worker processes read the same open file): only the offsets
-    stay in memory (~3 MB for celery's 25,788 commits, against 11 MB of records). Also which blobs
+    """{raw commit id: that commit's raw diff records} read from git's output file on demand, mapped
+    read-only (a slice is one copy, no system call: 25,788 preads cost 0.3 s; the pages are the page
+    cache's, shared by the worker processes forked after): only the offsets stay in the heap (~3 MB
+    for celery's 25,788 commits, against 11 MB of records). Also which blobs
     are too large to scan (`blobs_larger`)."""
 
     def __init__(self, file, offsets: dict, large: set | None = None):
         self.file, self.offsets = file, offsets
         self.large = large  # raw ids of the blobs over the size limit (None: not known, ask libgit2)
+        size = os.fstat(file.fileno()).st_size
+        self._map = mmap.mmap(file.fileno(), size, prot=mmap.PROT_READ) if size else b""
 
     def __getitem__(self, raw: bytes) -> bytes:
         start, end, _when = self.offsets[raw]
-        return os.pread(self.file.fileno(), end - start, start)
+        return self._map[start:end]
 
     def commit_time(self, raw: bytes) -> int:
         """The commit's committer time (seconds since the epoch, as pygit2's `commit_time`)."""
@@ -56,6 +60,8 @@ class Listing(Mapping):
         return len(self.offsets)
 
     def close(self) -> None:
+        if isinstance(self._map, mmap.mmap):
+            self._map.close()
         self.file.close()
 
 

@@ -264,7 +264,7 @@ class Detector:
         case-fold check; ~0.5 s for the default rules), in this thread: once before a history scan's
         worker processes fork, instead of once in each."""
         self._gate = RegexGate(self.rules)
-        self._parsed_gate = ParsedGate() if self.parsed else None
+        self._parsed_gate = ParsedGate(self._gate.expressions) if self.parsed else None  # both gates, one pass
         if self._parsed_gate is not None:
             self._parsed_gate.build()
         if self.parsed:
@@ -285,6 +285,8 @@ class Detector:
         # non-ASCII texts since the parsed gate reads values (~3 of 17 CPU-s saved).
         if shaped and (not self.judge_non_ascii or not self._gate.shapes or (data := utf8_shape(data)) is None):
             return True
+        if self.parsed and not self._gate.open:  # one pass for both gates (the regex rules' are in it)
+            return self._parsed_gate.may_match(data, path, shaped=shaped)
         if self._gate.may_match(data, shaped=shaped):
             return True
         return self.parsed and self._parsed_gate.may_match(data, path, shaped=shaped)

@@ -6,10 +6,10 @@ processes it forks in turn: celery's full history peaked at 589 MB summed RSS ov
 when the scan was forked from `manage.py`, 232 MB this way.
 
 It reads one job from standard input, a pickle of (target "module:function", settings, repository
-path or None, keyword arguments), runs it with those settings (the fingerprint key comes this way,
-never on the command line or in the environment) and writes back a pickle of (True, result) or
-(False, exception). `-P`: nothing in the caller's working directory (a checkout being scanned) is
-importable.
+path or None, keyword arguments pickled on their own: unpickled once the settings are in place),
+runs it with those settings (the fingerprint key comes this way, never on the command line or in
+the environment) and writes back a pickle of (True, result) or (False, exception). `-P`: nothing in the caller's
+working directory (a checkout being scanned) is importable.
 
 With `--cli FD` it is what a `scan_repo` command line became (scan.engine_exec): the supervisor,
 which forks the job bounded in time and prints the report the job returns."""
@@ -30,6 +30,8 @@ def job_run(job: bytes):
 
     if not settings.configured:
         settings.configure(**values)
+    # only now: rebuilding the arguments (a Detector compiles its databases) may read the settings
+    kwargs = pickle.loads(kwargs)  # noqa: S301 - as above
     module, name = target.split(":")
     fn = getattr(importlib.import_module(module), name)
     if repo_path is not None:

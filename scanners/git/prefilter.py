@@ -10,6 +10,8 @@ import threading
 
 import ahocorasick_rs
 
+from .hsdb import compiled
+
 try:
     import hyperscan
 except ImportError:  # pragma: no cover - platforms without a hyperscan wheel
@@ -30,10 +32,8 @@ class Prefilter:
         if not keywords:
             return
         if self.engine == "hyperscan":
-            self._hs = hyperscan.Database()
             flag = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-            self._hs.compile(expressions=[re.escape(k).encode() for k in keywords], ids=list(range(len(keywords))),
-                             elements=len(keywords), flags=[flag] * len(keywords))
+            self._hs = compiled([re.escape(k).encode() for k in keywords], [flag] * len(keywords))
         else:
             self._ac = ahocorasick_rs.AhoCorasick(keywords)
 
@@ -95,10 +95,8 @@ def fold_database():
     me = threading.get_ident()
     db = _FOLD_DBS.get(me)
     if db is None:
-        db = _FOLD_DBS[me] = hyperscan.Database()
-        db.compile(expressions=[b"".join(b"\\x%02x" % c for c in f) for f in _FOLDS_TO_ASCII],
-                   ids=list(range(len(_FOLDS_TO_ASCII))),
-                   elements=len(_FOLDS_TO_ASCII), flags=[hyperscan.HS_FLAG_SINGLEMATCH] * len(_FOLDS_TO_ASCII))
+        db = _FOLD_DBS[me] = compiled([b"".join(b"\\x%02x" % c for c in f) for f in _FOLDS_TO_ASCII],
+                                      [hyperscan.HS_FLAG_SINGLEMATCH] * len(_FOLDS_TO_ASCII))
     return db
 
 
@@ -130,18 +128,17 @@ class RegexGate:
 
     def __init__(self, rules):
         patterns = [getattr(rule.regex, "pattern", None) for rule in rules]
-        self.open, self._db = hyperscan is None or not all(patterns), None
+        self.open, self._db, self.expressions = hyperscan is None or not all(patterns), None, []
         self.shapes = not self.open and all(p.isascii() and not NON_ASCII_ESCAPE.search(p) for p in patterns)
         if self.open or not patterns:
             return
-        db = hyperscan.Database()
         try:
-            db.compile(expressions=[p.encode() for p in patterns], ids=list(range(len(patterns))),
-                       elements=len(patterns), flags=[self.FLAGS] * len(patterns))
+            db = compiled([p.encode() for p in patterns], [self.FLAGS] * len(patterns))
         except hyperscan.error:  # a construct hyperscan does not support even as a prefilter
             self.open = True
             return
         self._db = db
+        self.expressions = [(p.encode(), self.FLAGS) for p in patterns]  # for a database shared with others
 
     def may_match(self, data: bytes, *, shaped: bool = False) -> bool:
         """`shaped`: `data` is `text_shape`'s bytes (0x80 standing for each non-ASCII character)."""

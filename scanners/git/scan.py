@@ -99,7 +99,7 @@ def engine_job(target: str, *, repo: pygit2.Repository | None, kwargs: dict) -> 
     repository's path (reopened there) and `kwargs`."""
     values = {k: getattr(settings, k) for k in dir(settings) if k.startswith("BOTAUDIT_GIT_")}
     values["BOTAUDIT_FINGERPRINT_KEY"] = settings.BOTAUDIT_FINGERPRINT_KEY
-    return pickle.dumps((target, values, repo.path if repo is not None else None, kwargs))
+    return pickle.dumps((target, values, repo.path if repo is not None else None, pickle.dumps(kwargs)))
 
 
 ENGINE = ["-P", "-m", "scanners.git.engine"]  # -P: nothing in the working directory is importable

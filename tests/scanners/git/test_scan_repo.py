@@ -114,4 +114,4 @@ def test_clone_url_is_mirrored_and_fetched(leaky, settings, tmp_path):
     newer = repo.commit({"later.py": f"K = '{aws_key_id()}'\n"})
     second = json.loads(run(url, "--format", "json")[0])
     assert newer in {f["commit"] for f in second["findings"]}  # fetched on the second run
-    assert len(list((tmp_path / "cache").iterdir())) == 1
+    assert len([p for p in (tmp_path / "cache").iterdir() if p.name != "hyperscan"]) == 1  # one mirror
