@@ -21,9 +21,10 @@ from functools import partial
 import pygit2
 from pygit2.enums import FileMode, ObjectType, SortMode
 
-from .changes import changes_listed, changes_parse
+from .changes import changes_parse, changes_stream, large_blobs, large_blobs_start, part_read
 from .detector import text_decode
 from .lines import added_lines, changed_region, changed_span
+from .shares import Shares
 from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
@@ -196,14 +197,15 @@ def _date(when: int) -> str:
 
 
 def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = False, damaged=None, caches=None,
-                 listed=None):
+                 listed=None, large=None):
     """Scan the blobs each commit adds or changes (against its first parent; a root commit against
     the empty tree; a merge: only what differs from every parent). Returns ([(commit, date, path,
     match)] in commit order, Stats, errors). `caches` ((BlobScanner, TreeReader) of this repository
     and detector) carries the blob, line and tree caches over from an earlier call (a worker's).
-    `listed` ({raw commit id: git's record of its changes}, see changes.py) spares the tree diffs."""
+    `listed` ({raw commit id: (git's record of its changes, commit time)}, see changes.py) spares the
+    tree diffs; `large` (raw ids of the blobs over the limit) the size lookups."""
     if caches is None:
-        scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged, listed.large if listed else None)
+        scanner = BlobScanner(repo, detector, max_blob_bytes, gate, damaged, large)
         trees = TreeReader(repo.odb, damaged)
     else:
         scanner, trees = caches
@@ -212,9 +214,9 @@ def commits_scan(repo, detector, commit_ids, max_blob_bytes: int, gate: bool = F
     for cid in commit_ids:
         scanner.stats.commits += 1
         try:
-            section = listed.get(cid.raw) if listed else None
-            if section is not None:  # git read the commit: its time is in the listing too
-                changes, when = changes_parse(section), listed.commit_time(cid.raw)
+            record = listed.get(cid.raw) if listed else None
+            if record is not None:  # git read the commit: its time is in the listing too
+                changes, when = changes_parse(record[0]), record[1]
             else:
                 changes, when = _changes_read(repo, trees, cid, scanner.damaged)
         except (pygit2.GitError, KeyError, ValueError) as exc:
@@ -250,22 +252,24 @@ def _changes_read(repo, trees, cid, damaged) -> tuple[list, int]:
 _WORKER: dict = {}
 
 
-def _worker_init(path, detector, max_blob_bytes, gate, damaged, listed):
+def _worker_init(path, detector, max_blob_bytes, gate, damaged, large, listing_fd):
     reads_fast()
+    _heap_tune()
     repo = pygit2.Repository(path)
-    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged, listed.large if listed else None),
-              TreeReader(repo.odb, damaged))
+    caches = (BlobScanner(repo, detector, max_blob_bytes, gate, damaged, large), TreeReader(repo.odb, damaged))
     _WORKER.update(repo=repo, detector=detector, max=max_blob_bytes, gate=gate, damaged=damaged, caches=caches,
-                   listed=listed)
+                   fd=listing_fd)
 
 
-def _worker_scan(commit_hexes):
-    """One chunk, with this worker's caches: a blob another chunk of this worker scanned is not
-    scanned again (the cache key holds everything about a path that a scan depends on)."""
-    found = commits_scan(_WORKER["repo"], _WORKER["detector"], [pygit2.Oid(hex=h) for h in commit_hexes],
-                         _WORKER["max"], _WORKER["gate"], _WORKER["damaged"], _WORKER["caches"],
-                         _WORKER["listed"])
-    _heap_trim()
+def _worker_scan(task):
+    """One chunk (commit ids, and where git's listing holds their records, see ChangeStream.part),
+    with this worker's caches: a blob another chunk of this worker scanned is not scanned again (the
+    cache key holds everything about a path that a scan depends on)."""
+    commit_hexes, part = task
+    commits = [pygit2.Oid(hex=h) for h in commit_hexes]
+    listed = part_read(_WORKER["fd"], part, [c.raw for c in commits])
+    found = commits_scan(_WORKER["repo"], _WORKER["detector"], commits, _WORKER["max"], _WORKER["gate"],
+                         _WORKER["damaged"], _WORKER["caches"], listed)
     return found
 
 
@@ -284,11 +288,13 @@ def _worker_loop(conn, init_args) -> None:
         pass
 
 
-def _shared_scan(chunks, workers: int, init_args) -> tuple[list, list[str]]:
+def _shared_scan(shares: Shares, task_for, workers: int, init_args) -> tuple[list, list[str]]:
     """(each chunk's `commits_scan` result in chunk order, errors). This process scans chunks too, and
-    `workers - 1` forked worker processes take the next chunks as they go (a thread here keeps each
-    one two chunks ahead): one process fewer than a pool of `workers`, where a worker holds ~100 MB
-    of celery's history. A worker that dies has its chunks scanned here, and an error says so."""
+    `workers - 1` forked worker processes take theirs as they go (`shares`: process 0 is this one;
+    a thread here keeps each worker two chunks ahead): one process fewer than a pool of `workers`,
+    where a worker holds ~100 MB of celery's history. A worker that dies has its chunks scanned
+    here, and an error says so. `task_for(index)` is chunk `index`'s task (it may wait for git to
+    list the chunk)."""
     ctx = multiprocessing.get_context("fork")
     helpers = []
     for _ in range(workers - 1):  # forked before this process opens its own caches
@@ -298,19 +304,16 @@ def _shared_scan(chunks, workers: int, init_args) -> tuple[list, list[str]]:
         theirs.close()
         helpers.append((proc, mine))
     _worker_init(*init_args)
-    results, todo, errors, raised = [None] * len(chunks), deque(range(len(chunks))), [], []
+    results, errors, raised, tasks = [None] * sum(map(len, shares.runs)), [], [], {}
 
-    def drive(proc, conn):
+    def drive(owner, proc, conn):
         pending = deque()
         try:
             while True:
-                while todo and len(pending) < 2:
-                    try:
-                        index = todo.popleft()
-                    except IndexError:  # the main thread took the last one
-                        break
-                    conn.send((index, chunks[index]))
-                    pending.append(index)
+                while len(pending) < 2 and not raised and (index := shares.take(owner)) is not None:
+                    pending.append(index)  # before sending: a send to a dead worker loses no chunk
+                    tasks[index] = task_for(index)
+                    conn.send((index, tasks[index]))
                 if not pending:
                     return
                 index, ok, value = conn.recv()
@@ -319,28 +322,26 @@ def _shared_scan(chunks, workers: int, init_args) -> tuple[list, list[str]]:
                     raised.append(value)
                     return
                 results[index] = value
+                del tasks[index]
         except (EOFError, OSError):
             proc.join()
             errors.append(f"scan worker process {proc.pid} died (exit code {proc.exitcode}); "
                           "its share was scanned by the main scanning process")
-            todo.extend(pending)
+            shares.give_back(0, pending)
 
-    drivers = [threading.Thread(target=drive, args=helper, daemon=True) for helper in helpers]
+    drivers = [threading.Thread(target=drive, args=(owner, *helper), daemon=True)
+               for owner, helper in enumerate(helpers, start=1)]
     try:
         for driver in drivers:
             driver.start()
         while True:
-            while todo and not raised:
-                try:
-                    index = todo.popleft()
-                except IndexError:
-                    break
-                results[index] = _worker_scan(chunks[index])
+            while not raised and (index := shares.take(0)) is not None:
+                results[index] = _worker_scan(tasks.pop(index, None) or task_for(index))
             for driver in drivers:
                 driver.join()
             if raised:
                 raise raised[0]
-            if not todo:  # else a worker died with chunks in hand: they are scanned here
+            if not shares.left():  # else a worker died with chunks in hand: they are scanned here
                 break
     finally:
         for (proc, conn), driver in zip(helpers, drivers, strict=True):
@@ -354,24 +355,29 @@ def _shared_scan(chunks, workers: int, init_args) -> tuple[list, list[str]]:
     return results, errors
 
 
-def _heap_trim() -> None:
-    """Give the heap's free pages back (glibc keeps them: a worker's RSS held ~120 MB it no
-    longer used after decoding large blobs). No-op without glibc."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+def _heap_tune() -> None:
+    """Every allocation over HEAP_OWN_PAGES (a large blob, its text) gets pages of its own, given
+    back when freed: glibc otherwise raises that threshold as large blocks are freed and then keeps
+    them in the heap (a worker's RSS held ~120 MB it no longer used). Trimming the heap after each
+    chunk instead cost 0.3 s of system time on celery, refaulting the pages. No-op without glibc."""
+    if _MALLOPT is not None:
+        _MALLOPT(M_MMAP_THRESHOLD, HEAP_OWN_PAGES)
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+HEAP_OWN_PAGES = 1 << 20
 try:
-    _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+    _MALLOPT = ctypes.CDLL("libc.so.6").mallopt
 except (OSError, AttributeError):  # pragma: no cover - not glibc
-    _MALLOC_TRIM = None
+    _MALLOPT = None
 
 
-def _thread_scan(path, detector, max_blob_bytes, gate, damaged, listed, commit_hexes):
+def _thread_scan(path, detector, max_blob_bytes, gate, damaged, large, listing_fd, task):
     """One thread's share: its own repository handle and detector (a hyperscan scratch space is
     per thread)."""
-    return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset),
-                        [pygit2.Oid(hex=h) for h in commit_hexes], max_blob_bytes, gate, damaged, listed=listed)
+    commits = [pygit2.Oid(hex=h) for h in task[0]]
+    return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset), commits, max_blob_bytes, gate,
+                        damaged, listed=part_read(listing_fd, task[1], [c.raw for c in commits]), large=large)
 
 
 def _can_fork() -> bool:
@@ -466,39 +472,54 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
     `damaged` ({raw id: why}) are loose objects that are never handed to libgit2."""
     reads_fast()
     damaged = damaged or {}
-    # git lists every commit's changes at once (C, 0.9 s for celery) when there are many, while
-    # this thread walks and compiles the gates; damaged objects are never handed to git either
-    with ThreadPoolExecutor(1) as lister:
-        listing = (lister.submit(changes_listed, repo.path, tips, hide, larger_than=max_blob_bytes)
-                   if not damaged and not hide else None)
-        commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
-        gate = len(commits) >= GATE_FROM
-        if gate and not damaged and listing is None:
-            listing = lister.submit(changes_listed, repo.path, tips, hide, larger_than=max_blob_bytes)
-        if gate:
-            detector.gates_build()  # once, before the workers fork
-        listed = listing.result() if listing is not None else None
-    if listed is not None and not gate:  # a small walk: the speculative listing is not needed
-        listed.close()
-        listed = None
+    # damaged objects are never handed to git; which blobs are too large, git lists meanwhile (a
+    # full scan: speculatively, before the walk tells how many commits there are)
+    sizes = (large_blobs_start(repo.path, max_blob_bytes) if not damaged and not hide else None)
+    commits, walk_errors = _commits_walk(repo, tips, hide, damaged)
+    gate = len(commits) >= GATE_FROM
     workers = workers or min(2, os.cpu_count() or 1)
+    parallel = workers > 1 and len(commits) >= PARALLEL_FROM
+    size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
+    step = size if parallel else max(1, len(commits))
+    bounds = [(i, min(i + step, len(commits))) for i in range(0, len(commits), step)]
+    shares = Shares(len(bounds), workers if parallel else 1)
+    # git lists every commit's changes, chunk by chunk in the order they are taken, while the first
+    # chunks are scanned: at[chunk] is where the chunk's commits are in git's listing
+    stream, at = None, {}
+    if gate and not damaged:
+        listing = []
+        for index in shares.listing_order():
+            start, end = bounds[index]
+            at[index] = (len(listing), len(listing) + end - start)
+            listing.extend(commits[start:end])
+        stream = changes_stream(repo.path, listing)
+        if sizes is None:
+            sizes = large_blobs_start(repo.path, max_blob_bytes)
+        detector.gates_build()  # once, before the workers fork
+    large = large_blobs(sizes)
+    if not gate:  # a small walk: libgit2 is asked for each size
+        large = None
+    fd = stream.fd if stream is not None else -1
+
+    def task_for(index):
+        start, end = bounds[index]
+        return [str(c) for c in commits[start:end]], stream.part(*at[index]) if stream is not None else None
+
     try:
-        if workers > 1 and len(commits) >= PARALLEL_FROM:
-            size = min(max(CHUNK, len(commits) // (workers * CHUNKS_PER_WORKER) + 1), 5000)
-            chunks = [[str(c) for c in commits[i:i + size]] for i in range(0, len(commits), size)]
-            if _can_fork():
-                init = (repo.path, detector, max_blob_bytes, gate, damaged, listed)
-                parts, fork_errors = _shared_scan(chunks, workers, init)
-                walk_errors += fork_errors
-            else:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
-                with ThreadPoolExecutor(workers) as pool:
-                    scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, listed)
-                    parts = list(pool.map(scan, chunks))
+        if parallel and _can_fork():
+            init = (repo.path, detector, max_blob_bytes, gate, damaged, large, fd)
+            parts, fork_errors = _shared_scan(shares, task_for, workers, init)
+            walk_errors += fork_errors
+        elif parallel:  # e.g. inside a daemonic Celery worker: threads (pygit2 releases the GIL in libgit2)
+            with ThreadPoolExecutor(workers) as pool:
+                scan = partial(_thread_scan, repo.path, detector, max_blob_bytes, gate, damaged, large, fd)
+                parts = list(pool.map(lambda index: scan(task_for(index)), range(len(bounds))))
         else:
-            parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed)]
-    finally:  # git's listing file, also when the scan raised
-        if listed is not None:
-            listed.close()
+            listed = stream.listed(*at[0]) if stream is not None else None
+            parts = [commits_scan(repo, detector, commits, max_blob_bytes, gate, damaged, listed=listed, large=large)]
+    finally:  # git's listing, also when the scan raised
+        if stream is not None:
+            stream.close()
     stats, errors, leaks = Stats(), walk_errors, {}
     for found, part_stats, part_errors in parts:
         stats.add(part_stats)

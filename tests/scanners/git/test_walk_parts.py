@@ -8,9 +8,10 @@ import subprocess
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode
 
-from scanners.git.changes import changes_listed, changes_parse
+from scanners.git.changes import changes_parse, changes_stream, large_blobs, large_blobs_start
 from scanners.git.lines import CLOSE_ENOUGH, _common_prefix, _common_suffix, added_lines, changed_span
 from scanners.git.trees import TreeReader
+from scanners.git.walker import _commits_walk
 
 NEW_CONTENT = {DeltaStatus.ADDED, DeltaStatus.MODIFIED, DeltaStatus.RENAMED, DeltaStatus.COPIED,
                DeltaStatus.TYPECHANGE}
@@ -128,9 +129,9 @@ HOSTILE_NAMES = [*NAMES, "\x01" + "ab" * 20, ":100644 100644 x y M", "\n:", "\x0
 
 
 def test_git_listed_changes_match_the_tree_reader_for_every_commit(tmp_path):
-    """One `git log --raw` over a history of random trees (merges of two and three parents, type
-    changes, submodules, names that look like git's own records) lists, commit by commit, what
-    the tree reader lists, and only the commits the walk would visit."""
+    """One `git log --raw` over a walk of random trees (merges of two and three parents, type
+    changes, submodules, names that look like git's own records) lists, commit by commit and in the
+    walk's order, what the tree reader lists."""
     repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
     rng = random.Random(11)
     trees = _Trees(repo, rng, HOSTILE_NAMES)
@@ -141,13 +142,17 @@ def test_git_listed_changes_match_the_tree_reader_for_every_commit(tmp_path):
         tree = trees.mutate(repo[parents[0]].tree_id) if rng.random() < 0.8 else trees.make()
         commits.append(repo.create_commit(None, sig, sig, f"c{i}", tree, parents))
     hidden = commits[40]
-    listed = changes_listed(repo.path, [commits[-1], commits[-2]], [hidden])
+    walk, errors = _commits_walk(repo, [commits[-1], commits[-2]], [hidden], {})
     reachable = {c.id for c in repo.walk(commits[-1])} | {c.id for c in repo.walk(commits[-2])}
-    behind = {c.id for c in repo.walk(hidden)}
-    assert {pygit2.Oid(raw=raw) for raw in listed} == reachable - behind
+    assert errors == [] and set(walk) == reachable - {c.id for c in repo.walk(hidden)}
+    stream = changes_stream(repo.path, walk)
+    listed = stream.listed(0, len(walk))
+    stream.close()
+    assert list(listed) == [c.raw for c in walk]
     reader, compared, merges = TreeReader(repo.odb), 0, 0
-    for raw, section in listed.items():
+    for raw, (section, when) in listed.items():
         commit = repo[pygit2.Oid(raw=raw)]
+        assert when == commit.commit_time
         expected = _reader_changes(repo, reader, commit)
         assert sorted(changes_parse(section)) == sorted(expected), commit.id
         compared += len(expected)
@@ -193,19 +198,21 @@ def test_git_lists_the_blobs_over_the_size_limit(tmp_path):
     tip = repo.create_commit(None, sig, sig, "root", tb.write(), [])
     expected = {e.id.raw for e in repo[tip].tree if repo.odb.read_header(e.id)[1] > 1000}
     assert len(expected) == 2
-    assert changes_listed(repo.path, [tip], larger_than=1000).large == expected
-    assert changes_listed(repo.path, [tip]).large is None  # not asked: libgit2 is asked per blob
+    assert large_blobs(large_blobs_start(repo.path, 1000)) == expected
     subprocess.run(["git", f"--git-dir={repo.path}", "gc", "-q"], check=True)
-    assert changes_listed(repo.path, [tip], larger_than=1000).large == expected
+    assert large_blobs(large_blobs_start(repo.path, 1000)) == expected
 
 
 def test_git_listing_is_none_without_git(tmp_path, monkeypatch):
     repo = pygit2.init_repository(str(tmp_path / "r"), bare=True)
     sig = pygit2.Signature("t", "t@example.com", 1_700_000_000, 0)
     tip = repo.create_commit(None, sig, sig, "root", repo.TreeBuilder().write(), [])
-    assert changes_listed(repo.path, [tip]) == {tip.raw: b""}
+    stream = changes_stream(repo.path, [tip])
+    assert stream.listed(0, 1) == {tip.raw: (b"", 1_700_000_000)}
+    stream.close()
     monkeypatch.setenv("PATH", str(tmp_path))  # no git here: the tree reader lists the changes
-    assert changes_listed(repo.path, [tip]) is None
+    assert changes_stream(repo.path, [tip]) is None
+    assert large_blobs_start(repo.path, 1000) is None and large_blobs(None) is None  # libgit2 gives sizes
 
 
 def test_the_repository_s_own_config_changes_nothing_in_git_s_listing_and_runs_nothing(tmp_path):
@@ -227,9 +234,11 @@ def test_the_repository_s_own_config_changes_nothing_in_git_s_listing_and_runs_n
                        ("core.fsmonitor", str(script)), ("gpg.program", str(script))]:
         repo.config[key] = value
     repo.references.create(f"refs/replace/{commits[10]}", commits[20])
-    listed = changes_listed(repo.path, [commits[-1]])
+    stream = changes_stream(repo.path, commits)
+    listed = stream.listed(0, len(commits))
+    stream.close()
     reader = TreeReader(repo.odb)
     assert len(listed) == len(commits)
     for oid in commits:
-        assert sorted(changes_parse(listed[oid.raw])) == sorted(_reader_changes(repo, reader, repo[oid])), oid
+        assert sorted(changes_parse(listed[oid.raw][0])) == sorted(_reader_changes(repo, reader, repo[oid])), oid
     assert not mark.exists()
