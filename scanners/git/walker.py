@@ -25,7 +25,7 @@ from .changes import changes_parse, changes_stream, large_blobs, large_blobs_sta
 from .detector import text_decode
 from .lines import added_lines, changed_region, changed_span
 from .shares import Shares
-from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, TreeReader
+from .trees import BLOB, BLOB_EXECUTABLE, COMMIT, PACK_MAPPED, PACK_WINDOW, TreeReader
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1"
 BLOB_MODES = {BLOB, BLOB_EXECUTABLE}
@@ -38,7 +38,6 @@ PARALLEL_FROM = 300  # fewer commits than this are scanned in-process (fork cost
 HIDE_DIRECT = 64  # more hidden tips than this: hide only the ones a short walk back meets (see _boundary)
 BOUNDARY_WALK = 2_000
 GATE_FROM = 300  # from this many commits on, blobs and changes pass the detector's regex gate first
-PACK_WINDOW, PACK_MAPPED = 8 << 20, 32 << 20  # libgit2 mmap window size and limit (bytes) per process
 LINE_CACHE_PATHS = 5_000  # paths whose latest version is kept per worker
 LINE_CACHE_BYTES = 4 << 20  # ... and at most this much of their content
 
@@ -416,10 +415,9 @@ def reads_fast() -> None:
     # libgit2's parsed-object cache (default 256 MB). It holds commits only, since git lists the
     # changes (trees are read by TreeReader only as a fallback): 2 MB, ~20 MB less per process than 16
     pygit2.settings.cache_max_size(2 << 20)
-    # Pack files are mapped in windows of 1 GB by default (the whole pack stays resident in every
-    # process, 67 MB for celery's); 8 MB windows under a 32 MB limit keep at most that (4 MB under
-    # 16 MB cost 0.8 s more system time remapping). Only packs opened after this call get them:
-    # engine.py calls it before opening the repository.
+    # Pack files are mapped in windows of 1 GB by default (the whole pack resident in every process):
+    # see trees.PACK_WINDOW. Only packs opened after this call get them: engine.py calls it before
+    # opening the repository.
     pygit2.settings.mwindow_size = PACK_WINDOW
     pygit2.settings.mwindow_mapped_limit = PACK_MAPPED
 
