@@ -88,21 +88,25 @@ def test_an_error_in_a_worker_process_is_raised_in_the_main_one(history, monkeyp
 
 
 def test_a_command_line_history_scan_hands_its_process_to_the_lean_supervisor(history, tmp_path):
-    """`manage.py scan_repo` execs the scanning supervisor (same pid, its Django memory gone) and
-    prints what the command prints in process, with the same exit code."""
+    """`manage.py scan_repo` loads the project's settings but none of its apps, execs the scanning
+    supervisor (same pid, its Django memory gone) and prints what the command prints in process
+    (with every app loaded), with the same exit code."""
     root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SETTINGS_MODULE": "botaudit.settings"}
-    cmd = [sys.executable, str(root / "manage.py"), "scan_repo", str(history.path), "--format", "json"]
-    out = tmp_path / "out.json"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, cwd=root, env=env)
+    cmd = [sys.executable, "-X", "importtime", str(root / "manage.py"), "scan_repo", str(history.path),
+           "--format", "json"]
+    out, err = tmp_path / "out.json", tmp_path / "err.txt"
+    with out.open("wb") as sink, err.open("wb") as errors:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=errors, cwd=root, env=env)
         seen = set()
         while proc.poll() is None:
             with contextlib.suppress(OSError):
                 seen.add(tuple(Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[1:4]))
             time.sleep(0.005)
     assert (b"-P", b"-m", b"scanners.git.engine") in seen, seen
-    assert proc.returncode == 1, proc.stderr.read()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in err.read_text().splitlines() if "|" in line}
+    assert proc.returncode == 1 and "scanners.git.scan" in imported, err.read_text()[-2000:]
+    assert not imported & {"scanners.probes", "scanners.models", "inventory.models", "django_tables2", "dashboard"}
     expected = io.StringIO()
     with pytest.raises(SystemExit):
         call_command("scan_repo", str(history.path), "--format", "json", stdout=expected)
