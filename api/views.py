@@ -36,6 +36,7 @@ from scanners.services.acceptance import AcceptanceError
 
 from . import serializers as s
 from .auth import AuditorOnly, TokenScopes
+from .filters import UtcIsoDateTimeFilter, UtcIsoDateTimeFromToRangeFilter
 
 
 class Cursor(pagination.CursorPagination):
@@ -99,9 +100,9 @@ class BotViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class FindingApiFilter(FindingFilter):
-    last_seen = filters.IsoDateTimeFromToRangeFilter()
-    first_seen_after = filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="gte")
-    first_seen_before = filters.IsoDateTimeFilter(field_name="first_seen", lookup_expr="lt")
+    last_seen = UtcIsoDateTimeFromToRangeFilter()
+    first_seen_after = UtcIsoDateTimeFilter(field_name="first_seen", lookup_expr="gte")
+    first_seen_before = UtcIsoDateTimeFilter(field_name="first_seen", lookup_expr="lt")
 
     class Meta(FindingFilter.Meta):
         fields = [*FindingFilter.Meta.fields, "last_seen"]

@@ -2,6 +2,7 @@
 
 import importlib.resources
 import json
+from datetime import timedelta, timezone
 
 import jsonschema
 import pytest
@@ -94,6 +95,25 @@ def test_findings_filter_and_paginate_by_cursor(api, world):
     second = auditor.get(first["next"]).json()
     assert not {f["id"] for f in first["results"]} & {f["id"] for f in second["results"]}
     assert auditor.get("/api/v1/findings/?severity=nonsense").status_code == 400
+
+
+@pytest.mark.parametrize("param", ["last_seen_after", "last_seen_before"])
+def test_date_times_with_any_offset_filter_as_their_moment_in_utc(api, world, param):
+    """PostgreSQL stores offsets up to +-15:59 only; Python reads up to +-23:59. A wider offset is
+    the same moment in UTC (it was a 500), and a moment with no UTC date-time is a 400."""
+    auditor = api("auditor")
+    every = {f["id"] for f in results(auditor.get("/api/v1/findings/"))}
+    first = min(Finding.objects.values_list("first_seen", flat=True))
+    last = max(Finding.objects.values_list("last_seen", flat=True))
+    for moment in (first, last):
+        wide = moment.astimezone(timezone(timedelta(hours=19, minutes=26))).isoformat()
+        ids = {f["id"] for f in results(auditor.get("/api/v1/findings/", {param: wide}))}
+        assert ids == {f["id"] for f in results(auditor.get("/api/v1/findings/", {param: moment.isoformat()}))}
+        assert ids <= every
+    far = {f["id"] for f in results(auditor.get("/api/v1/findings/", {param: "0573-10-14T23:41:02.5036+19:26"}))}
+    assert far == (every if param.endswith("_after") else set())
+    response = auditor.get("/api/v1/findings/", {param: "0001-01-01T01:00:00+05:00"})
+    assert response.status_code == 400 and "has no date-time in UTC" in json.dumps(response.json())
 
 
 def test_leaks_are_grouped_by_secret_with_every_location(api, leaks):
