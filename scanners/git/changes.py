@@ -89,7 +89,7 @@ class ChangeStream:
     POLL = 0.002  # seconds between looks at the file while git is writing
 
     def __init__(self, git: str, git_dir: str, commits: list):
-        self.commits = [getattr(c, "raw", c) for c in commits]
+        self.commits = [c.raw for c in commits]
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.fd = self.file.fileno()
         self.sections = Sections()
@@ -205,14 +205,18 @@ def large_blobs_start(git_dir: str, limit: int):
         return None
 
 
-def large_blobs(started) -> set | None:
+def large_blobs(started, *, wanted: bool = True) -> set | None:
     """The raw ids of the blobs over the limit (`large_blobs_start`'s listing), or None when git
     failed or was not started: the scanner then asks libgit2 for each blob's size (1 s of celery's
-    scan)."""
+    scan). Not `wanted` (a walk too small to need it): git is stopped, not waited for."""
     if started is None:
         return None
     proc, out, limit = started
     with out:
+        if not wanted:
+            proc.kill()
+            proc.wait()
+            return None
         if proc.wait() != 0:
             return None
         listing = os.pread(out.fileno(), os.fstat(out.fileno()).st_size, 0)

@@ -264,12 +264,16 @@ def _worker_scan(task):
     """One chunk (commit ids, and where git's listing holds their records, see ChangeStream.part),
     with this worker's caches: a blob another chunk of this worker scanned is not scanned again (the
     cache key holds everything about a path that a scan depends on)."""
+    commits, listed = _task_read(task, _WORKER["fd"])
+    return commits_scan(_WORKER["repo"], _WORKER["detector"], commits, _WORKER["max"], _WORKER["gate"],
+                        _WORKER["damaged"], _WORKER["caches"], listed)
+
+
+def _task_read(task, listing_fd) -> tuple[list, dict | None]:
+    """(the chunk's commit ids, {raw id: (git's records, commit time)} or None when git did not list it)."""
     commit_hexes, part = task
     commits = [pygit2.Oid(hex=h) for h in commit_hexes]
-    listed = part_read(_WORKER["fd"], part, [c.raw for c in commits])
-    found = commits_scan(_WORKER["repo"], _WORKER["detector"], commits, _WORKER["max"], _WORKER["gate"],
-                         _WORKER["damaged"], _WORKER["caches"], listed)
-    return found
+    return commits, part_read(listing_fd, part, [c.raw for c in commits])
 
 
 def _worker_loop(conn, init_args) -> None:
@@ -303,7 +307,7 @@ def _shared_scan(shares: Shares, task_for, workers: int, init_args) -> tuple[lis
         theirs.close()
         helpers.append((proc, mine))
     _worker_init(*init_args)
-    results, errors, raised, tasks = [None] * sum(map(len, shares.runs)), [], [], {}
+    results, errors, raised = [None] * sum(map(len, shares.runs)), [], []
 
     def drive(owner, proc, conn):
         pending = deque()
@@ -311,8 +315,7 @@ def _shared_scan(shares: Shares, task_for, workers: int, init_args) -> tuple[lis
             while True:
                 while len(pending) < 2 and not raised and (index := shares.take(owner)) is not None:
                     pending.append(index)  # before sending: a send to a dead worker loses no chunk
-                    tasks[index] = task_for(index)
-                    conn.send((index, tasks[index]))
+                    conn.send((index, task_for(index)))
                 if not pending:
                     return
                 index, ok, value = conn.recv()
@@ -321,7 +324,6 @@ def _shared_scan(shares: Shares, task_for, workers: int, init_args) -> tuple[lis
                     raised.append(value)
                     return
                 results[index] = value
-                del tasks[index]
         except (EOFError, OSError):
             proc.join()
             errors.append(f"scan worker process {proc.pid} died (exit code {proc.exitcode}); "
@@ -335,7 +337,7 @@ def _shared_scan(shares: Shares, task_for, workers: int, init_args) -> tuple[lis
             driver.start()
         while True:
             while not raised and (index := shares.take(0)) is not None:
-                results[index] = _worker_scan(tasks.pop(index, None) or task_for(index))
+                results[index] = _worker_scan(task_for(index))
             for driver in drivers:
                 driver.join()
             if raised:
@@ -374,9 +376,9 @@ except (OSError, AttributeError):  # pragma: no cover - not glibc
 def _thread_scan(path, detector, max_blob_bytes, gate, damaged, large, listing_fd, task):
     """One thread's share: its own repository handle and detector (a hyperscan scratch space is
     per thread)."""
-    commits = [pygit2.Oid(hex=h) for h in task[0]]
+    commits, listed = _task_read(task, listing_fd)
     return commits_scan(pygit2.Repository(path), type(detector)(detector.ruleset), commits, max_blob_bytes, gate,
-                        damaged, listed=part_read(listing_fd, task[1], [c.raw for c in commits]), large=large)
+                        damaged, listed=listed, large=large)
 
 
 def _can_fork() -> bool:
@@ -494,9 +496,7 @@ def history_scan(repo, detector, *, tips, hide=(), max_blob_bytes: int, workers:
         if sizes is None:
             sizes = large_blobs_start(repo.path, max_blob_bytes)
         detector.gates_build()  # once, before the workers fork
-    large = large_blobs(sizes)
-    if not gate:  # a small walk: libgit2 is asked for each size
-        large = None
+    large = large_blobs(sizes, wanted=gate)  # a small walk: libgit2 is asked for each size
     fd = stream.fd if stream is not None else -1
 
     def task_for(index):

@@ -199,6 +199,8 @@ def test_git_lists_the_blobs_over_the_size_limit(tmp_path):
     expected = {e.id.raw for e in repo[tip].tree if repo.odb.read_header(e.id)[1] > 1000}
     assert len(expected) == 2
     assert large_blobs(large_blobs_start(repo.path, 1000)) == expected
+    unwanted = large_blobs_start(repo.path, 1000)  # a walk too small to need it: git is stopped and reaped
+    assert large_blobs(unwanted, wanted=False) is None and unwanted[0].returncode is not None
     subprocess.run(["git", f"--git-dir={repo.path}", "gc", "-q"], check=True)
     assert large_blobs(large_blobs_start(repo.path, 1000)) == expected
 
